@@ -1,0 +1,3 @@
+"""asr: a BiLSTM-CTC speech recognition pipeline."""
+
+__version__ = "0.1.0"

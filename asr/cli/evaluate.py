@@ -1,0 +1,44 @@
+"""``asr evaluate MODEL MANIFEST``: WER/CER with S/D/I on stdout, one JSON line per utterance in a file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from asr.data.manifest import ManifestError, read_manifest
+from asr.evaluation import evaluate
+from asr.inference import Transcriber
+from asr.model_file import ModelFileError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("evaluate", help="score a model file on a manifest (WER, CER)")
+    p.add_argument("model", help="model file written by training (model.pt)")
+    p.add_argument("manifest", help="JSON-lines manifest with reference text")
+    p.add_argument(
+        "--per-utterance", help="per-utterance results (JSON lines); default: <model dir>/eval-<manifest name>.jsonl"
+    )
+    p.add_argument("--summary", help="also write the totals here as JSON")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    p.add_argument("--batch-seconds", type=float, default=300.0, help="most padded audio seconds per forward pass")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        manifest = read_manifest(args.manifest)
+        transcriber = Transcriber.from_file(args.model, device=args.device, max_batch_seconds=args.batch_seconds)
+    except (ManifestError, ModelFileError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    per_utterance = args.per_utterance or Path(args.model).parent / f"eval-{Path(args.manifest).stem}.jsonl"
+    report = evaluate(transcriber, manifest, per_utterance, progress=sys.stderr.isatty())
+    print(report.summary())
+    print(f"per-utterance results: {per_utterance}")
+    if args.summary:
+        Path(args.summary).write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    for error in report.failed:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if report.failed or report.skipped_rows else 0

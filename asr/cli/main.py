@@ -1,0 +1,29 @@
+"""Entry point of the ``asr`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from asr.cli import evaluate, prepare, train, transcribe
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch ``asr <command>``; ``train`` hands its arguments to Hydra."""
+    argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if argv and argv[0] == "train":
+        return train.main(argv[1:])
+    parser = argparse.ArgumentParser(prog="asr", description="Train, run and evaluate BiLSTM-CTC speech recognizers.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    train.register(commands)
+    prepare.register(commands)
+    transcribe.register(commands)
+    evaluate.register(commands)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Corpus preparation: one module per corpus, turning its native layout into manifests."""

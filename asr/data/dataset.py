@@ -1,0 +1,109 @@
+"""Utterances to training examples: filtering what CTC cannot learn, loading audio, batching with padding."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torchaudio.functional as AF
+from torch.utils.data import Dataset
+
+from asr.audio import AudioError, load_audio
+from asr.data.manifest import Manifest, Utterance
+from asr.text import CharTokenizer, TokenizerError, normalize_text
+
+log = logging.getLogger(__name__)
+
+
+def ctc_min_frames(tokens: Sequence[int]) -> int:
+    """Fewest output frames a CTC alignment of ``tokens`` needs: one per label, plus a blank between repeats."""
+    return len(tokens) + sum(a == b for a, b in zip(tokens, tokens[1:]))
+
+
+@dataclass
+class LabeledSet:
+    """Utterances with their encoded transcripts, ready for a dataset."""
+
+    utterances: list[Utterance]
+    tokens: list[list[int]]
+
+    @property
+    def durations(self) -> list[float]:
+        return [u.duration for u in self.utterances]
+
+
+def select_trainable(
+    manifest: Manifest,
+    tokenizer: CharTokenizer,
+    output_frames: Callable[[float], int],
+    max_duration: float = float("inf"),
+) -> LabeledSet:
+    """Keep the rows a CTC model can learn from; count and log the others by reason.
+
+    ``output_frames(seconds)`` gives the model's output frames for that much audio
+    (at the shortest speed perturbation), so too-short rows are found without reading audio.
+    """
+    kept, tokens, skipped = [], [], Counter()
+    for utt in manifest.utterances:
+        try:
+            ids = tokenizer.encode(normalize_text(utt.text))
+        except TokenizerError:
+            skipped["text outside the vocabulary"] += 1
+            continue
+        if utt.duration > max_duration:
+            skipped[f"longer than {max_duration:g} s"] += 1
+        elif output_frames(utt.duration) < max(ctc_min_frames(ids), 1):
+            skipped["too short for its transcript under CTC"] += 1
+        else:
+            kept.append(utt)
+            tokens.append(ids)
+    if skipped:
+        reasons = ", ".join(f"{n} {why}" for why, n in skipped.items())
+        log.warning("%s: skipped %d of %d utterances: %s", manifest.path, sum(skipped.values()), len(manifest), reasons)
+    return LabeledSet(kept, tokens)
+
+
+class UtteranceDataset(Dataset):
+    """Loads each utterance's audio (optionally speed-perturbed); unreadable files yield ``None`` and a warning."""
+
+    def __init__(self, data: LabeledSet, sample_rate: int, speed_perturb: Sequence[float] = ()):
+        self.data = data
+        self.sample_rate = sample_rate
+        self.speeds = [float(s) for s in speed_perturb]
+
+    def __len__(self) -> int:
+        return len(self.data.utterances)
+
+    def __getitem__(self, index: int) -> dict | None:
+        utt = self.data.utterances[index]
+        try:
+            wav = load_audio(utt.audio_filepath, self.sample_rate, utt.offset, utt.duration if utt.offset else None)
+        except AudioError as e:
+            log.warning("skipping utterance: %s", e)
+            return None
+        if self.speeds:
+            speed = self.speeds[int(torch.randint(len(self.speeds), ()))]
+            if speed != 1.0:
+                # Resampling from speed*rate to rate plays the audio `speed` times faster, as in Kaldi's recipes.
+                wav = AF.resample(wav, int(round(self.sample_rate * speed)), self.sample_rate)
+        return {"index": index, "wav": wav, "tokens": torch.tensor(self.data.tokens[index], dtype=torch.long)}
+
+
+def collate(items: list[dict | None]) -> dict[str, torch.Tensor | int]:
+    """Pad waveforms and targets of the readable items; count the unreadable ones."""
+    good = [item for item in items if item is not None]
+    wavs = [item["wav"] for item in good]
+    tokens = [item["tokens"] for item in good]
+    return {
+        "wav": torch.nn.utils.rnn.pad_sequence(wavs, batch_first=True) if wavs else torch.zeros(0, 0),
+        "wav_lengths": torch.tensor([w.numel() for w in wavs], dtype=torch.long),
+        "targets": torch.nn.utils.rnn.pad_sequence(tokens, batch_first=True)
+        if tokens
+        else torch.zeros(0, 0, dtype=torch.long),
+        "target_lengths": torch.tensor([t.numel() for t in tokens], dtype=torch.long),
+        "indices": torch.tensor([item["index"] for item in good], dtype=torch.long),
+        "failed": len(items) - len(good),
+    }

@@ -1,0 +1,100 @@
+"""Duration-bucketed batching that is deterministic per epoch and splits work exactly across ranks."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+
+from torch.utils.data import Sampler
+
+
+class DurationBatchSampler(Sampler[list[int]]):
+    """Batches whose padded size (longest utterance x count) stays under ``max_batch_seconds``.
+
+    Utterances are shuffled, sorted by duration within large pools (so batches hold
+    similar lengths and little padding), and the batch order is shuffled again. The
+    batch list is then made a multiple of ``world_size`` by splitting the largest
+    batches, and rank r takes batches r, r+W, ...: every utterance is seen exactly once
+    per epoch across ranks, and every rank runs the same number of steps.
+    """
+
+    def __init__(
+        self,
+        durations: Sequence[float],
+        max_batch_seconds: float,
+        max_batch_size: int = 10_000,
+        shuffle: bool = True,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+        pool_batches: int = 50,
+    ):
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is not in a world of size {world_size}")
+        if len(durations) < world_size:
+            raise ValueError(f"{len(durations)} utterances cannot be shared by {world_size} ranks")
+        self.durations = list(durations)
+        self.max_batch_seconds = max_batch_seconds
+        self.max_batch_size = max_batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
+        self.pool_batches = pool_batches
+        self.epoch = 0
+        self._cache: tuple[int, list[list[int]]] | None = None
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by Lightning at each epoch start so shuffling differs per epoch (and agrees across ranks)."""
+        self.epoch = epoch
+
+    def _pack(self, order: list[int]) -> list[list[int]]:
+        batches, batch, longest = [], [], 0.0
+        for i in order:
+            longest_if_added = max(longest, self.durations[i])
+            if batch and (
+                longest_if_added * (len(batch) + 1) > self.max_batch_seconds or len(batch) >= self.max_batch_size
+            ):
+                batches.append(batch)
+                batch, longest_if_added = [], self.durations[i]
+            batch.append(i)
+            longest = longest_if_added
+        if batch:
+            batches.append(batch)
+        return batches
+
+    def _all_batches(self) -> list[list[int]]:
+        if self._cache and self._cache[0] == self.epoch:
+            return self._cache[1]
+        rng = random.Random(self.seed + self.epoch)
+        order = list(range(len(self.durations)))
+        if self.shuffle:
+            rng.shuffle(order)
+            pool = max(1, int(self.pool_batches * self.max_batch_seconds / (sum(self.durations) / len(order))))
+            order = [
+                i
+                for start in range(0, len(order), pool)
+                for i in sorted(order[start : start + pool], key=self.durations.__getitem__)
+            ]
+        else:
+            order.sort(key=self.durations.__getitem__)
+        batches = self._pack(order)
+        if self.shuffle:
+            rng.shuffle(batches)
+        while len(batches) % self.world_size:
+            largest = max(range(len(batches)), key=lambda b: len(batches[b]))
+            if len(batches[largest]) < 2:
+                raise ValueError(
+                    f"cannot share {len(self.durations)} utterances as equal batch counts over {self.world_size} ranks"
+                )
+            batch = batches.pop(largest)
+            half = len(batch) // 2
+            batches[largest:largest] = [batch[:half], batch[half:]]
+        self._cache = (self.epoch, batches)
+        return batches
+
+    def __iter__(self) -> Iterator[list[int]]:
+        yield from self._all_batches()[self.rank :: self.world_size]
+
+    def __len__(self) -> int:
+        return len(self._all_batches()) // self.world_size

@@ -1,0 +1,96 @@
+"""Scoring a model on a manifest: corpus WER/CER with S/D/I, and one JSON line per utterance."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from asr.data.manifest import Manifest
+from asr.inference import AudioSource, Transcriber
+from asr.metrics import ErrorCounts, char_errors, word_errors
+from asr.text import normalize_text
+
+
+@dataclass
+class EvaluationReport:
+    """Corpus totals, the rows skipped as malformed and the utterances whose audio could not be read."""
+
+    words: ErrorCounts = field(default_factory=ErrorCounts)
+    chars: ErrorCounts = field(default_factory=ErrorCounts)
+    utterances: int = 0
+    audio_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    skipped_rows: int = 0
+    failed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "wer": self.words.rate,
+            "cer": self.chars.rate,
+            "words": self.words.as_dict(),
+            "chars": self.chars.as_dict(),
+            "utterances": self.utterances,
+            "audio_seconds": self.audio_seconds,
+            "real_time_factor": self.wall_seconds / self.audio_seconds if self.audio_seconds else None,
+            "skipped_rows": self.skipped_rows,
+            "failed": self.failed,
+        }
+
+    def summary(self) -> str:
+        lines = [
+            f"WER {_rate_line(self.words)}",
+            f"CER {_rate_line(self.chars)}",
+            f"{self.utterances} utterances, {self.audio_seconds / 3600:.3f} h of audio, "
+            f"{self.audio_seconds / max(self.wall_seconds, 1e-9):.1f}x real time",
+        ]
+        if self.skipped_rows:
+            lines.append(f"{self.skipped_rows} malformed manifest row(s) skipped")
+        if self.failed:
+            lines.append(f"{len(self.failed)} utterance(s) failed: " + "; ".join(self.failed[:5]))
+        return "\n".join(lines)
+
+
+def _rate_line(c: ErrorCounts) -> str:
+    return f"{100 * c.rate:.2f}% ({c.errors}/{c.reference_length}: S={c.substitutions} D={c.deletions} I={c.insertions})"
+
+
+def evaluate(
+    transcriber: Transcriber,
+    manifest: Manifest,
+    per_utterance_path: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> EvaluationReport:
+    """Transcribe every utterance of ``manifest`` and score it against its normalized reference text."""
+    report = EvaluationReport(skipped_rows=len(manifest.skipped))
+    sources = [AudioSource(u.audio_filepath, u.offset, u.duration if u.offset else None) for u in manifest.utterances]
+    out = open(per_utterance_path, "w", encoding="utf-8") if per_utterance_path else None
+    start = time.perf_counter()
+    try:
+        for utt, result in zip(manifest.utterances, transcriber.transcribe(sources, progress=progress)):
+            if result.error:
+                report.failed.append(result.error)
+                continue
+            reference, hypothesis = normalize_text(utt.text), normalize_text(result.text)
+            words, chars = word_errors(reference, hypothesis), char_errors(reference, hypothesis)
+            report.words += words
+            report.chars += chars
+            report.utterances += 1
+            report.audio_seconds += result.duration
+            if out:
+                row = {
+                    "id": utt.id,
+                    "audio_filepath": utt.audio_filepath,
+                    "reference": reference,
+                    "hypothesis": hypothesis,
+                    "word_errors": words.as_dict(),
+                    "char_errors": chars.as_dict(),
+                }
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    finally:
+        report.wall_seconds = time.perf_counter() - start
+        if out:
+            out.close()
+    return report

@@ -1,0 +1,125 @@
+"""Log-mel frontend, normalization statistics and SpecAugment.
+
+The frontend runs on the model's device, batched, so feature extraction scales
+with the accelerator. It uses ``center=False`` framing: a frame only sees
+samples of its own utterance, so padding a batch never changes valid frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+import torchaudio.transforms as T
+from torch import nn
+
+LOG_FLOOR = 1e-6
+
+
+class LogMel(nn.Module):
+    """Waveforms (B, S) -> log-mel frames (B, T, n_mels) with a Hann window (Slaney mel scale, as librosa)."""
+
+    def __init__(self, sample_rate: int = 16000, n_mels: int = 80, win_ms: float = 25.0, hop_ms: float = 10.0):
+        super().__init__()
+        self.win_length = int(round(sample_rate * win_ms / 1000))
+        self.hop_length = int(round(sample_rate * hop_ms / 1000))
+        self.mel = T.MelSpectrogram(
+            sample_rate=sample_rate,
+            n_fft=self.win_length,
+            hop_length=self.hop_length,
+            n_mels=n_mels,
+            center=False,
+            power=2.0,
+            norm="slaney",
+            mel_scale="slaney",
+        )
+
+    def num_frames(self, num_samples: torch.Tensor) -> torch.Tensor:
+        """Frames produced for utterances of ``num_samples`` samples (0 when shorter than a window)."""
+        frames = torch.div(num_samples - self.win_length, self.hop_length, rounding_mode="floor") + 1
+        return frames.clamp(min=0)
+
+    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(wav.device.type, enabled=False):
+            spec = self.mel(wav.float())
+        return (spec + LOG_FLOOR).log().transpose(1, 2)
+
+
+class FeatureStats:
+    """Running per-bin mean and variance of log-mel frames (float64 sums)."""
+
+    def __init__(self, n_mels: int):
+        self.count = 0
+        self.sum = torch.zeros(n_mels, dtype=torch.float64)
+        self.sum_sq = torch.zeros(n_mels, dtype=torch.float64)
+
+    def update(self, frames: torch.Tensor) -> None:
+        """Add frames of shape (T, n_mels)."""
+        frames = frames.to(torch.float64)
+        self.count += frames.shape[0]
+        self.sum += frames.sum(0)
+        self.sum_sq += (frames**2).sum(0)
+
+    def mean_std(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.count == 0:
+            raise ValueError("no frames to compute normalization statistics from")
+        mean = self.sum / self.count
+        var = (self.sum_sq / self.count - mean**2).clamp(min=1e-8)
+        return mean.float(), var.sqrt().float()
+
+
+class Frontend(nn.Module):
+    """Waveforms and lengths -> normalized log-mel frames and frame counts; padded frames are zero."""
+
+    def __init__(self, sample_rate: int = 16000, n_mels: int = 80, win_ms: float = 25.0, hop_ms: float = 10.0):
+        super().__init__()
+        self.sample_rate = sample_rate
+        self.logmel = LogMel(sample_rate, n_mels, win_ms, hop_ms)
+        self.register_buffer("mean", torch.zeros(n_mels))
+        self.register_buffer("std", torch.ones(n_mels))
+
+    def set_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        self.mean.copy_(mean)
+        self.std.copy_(std)
+
+    def forward(self, wav: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        frames = self.logmel.num_frames(lengths)
+        feats = (self.logmel(wav) - self.mean) / self.std
+        valid = torch.arange(feats.shape[1], device=feats.device)[None, :] < frames[:, None]
+        return feats.masked_fill(~valid[..., None], 0.0), frames
+
+
+def compute_stats(logmel: LogMel, waveforms: Iterable[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and standard deviation of each mel bin over the frames of ``waveforms``."""
+    n_mels = logmel.mel.n_mels
+    stats = FeatureStats(n_mels)
+    with torch.no_grad():
+        for wav in waveforms:
+            if wav.numel() >= logmel.win_length:
+                stats.update(logmel(wav[None])[0])
+    return stats.mean_std()
+
+
+class SpecAugment(nn.Module):
+    """Frequency and time masks, drawn independently per utterance, applied to a (B, T, F) batch in place of values 0.
+
+    Time mask width is a fraction of the batch's frame count, so masks scale with utterance length.
+    """
+
+    def __init__(self, freq_masks: int = 2, freq_width: int = 15, time_masks: int = 2, time_width: float = 0.05):
+        super().__init__()
+        self.freq_masks = nn.ModuleList(T.FrequencyMasking(freq_width, iid_masks=True) for _ in range(freq_masks))
+        self.time_masks = time_masks
+        self.time_width = time_width
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return feats
+        x = feats.transpose(1, 2).unsqueeze(1)  # (B, 1, F, T), the layout torchaudio masks expect
+        for mask in self.freq_masks:
+            x = mask(x)
+        width = int(self.time_width * x.shape[-1])
+        if width > 0:
+            for _ in range(self.time_masks):
+                x = T.TimeMasking(width, iid_masks=True)(x)
+        return x.squeeze(1).transpose(1, 2)

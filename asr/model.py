@@ -1,0 +1,131 @@
+"""The acoustic model: convolutional subsampling, stacked BiLSTM, linear output, as plain ``nn.Module``s."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from asr.features import Frontend
+
+KERNEL = 3
+
+
+class ConvSubsampling(nn.Module):
+    """Two 3x3 convolutions over (time, mel) that shorten time by ``factor`` (2 or 4).
+
+    Time has no padding: every output frame is computed from valid input frames
+    only, so a padded batch gives the same valid outputs as each utterance alone.
+    """
+
+    def __init__(self, n_mels: int, channels: int, factor: int):
+        super().__init__()
+        if factor not in (2, 4):
+            raise ValueError(f"subsampling factor must be 2 or 4, got {factor}")
+        self.time_strides = (2, 2) if factor == 4 else (2, 1)
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, channels, KERNEL, stride=(self.time_strides[0], 2), padding=(0, 1)),
+            nn.ReLU(),
+            nn.Conv2d(channels, channels, KERNEL, stride=(self.time_strides[1], 2), padding=(0, 1)),
+            nn.ReLU(),
+        )
+        freq = n_mels
+        for _ in range(2):
+            freq = (freq + 2 - KERNEL) // 2 + 1
+        self.output_size = channels * freq
+
+    def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+        for stride in self.time_strides:
+            lengths = torch.div(lengths - KERNEL, stride, rounding_mode="floor") + 1
+        return lengths.clamp(min=0)
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        x = self.conv(feats.unsqueeze(1))  # (B, C, T', F')
+        b, c, t, f = x.shape
+        return x.permute(0, 2, 1, 3).reshape(b, t, c * f)
+
+
+class AcousticModel(nn.Module):
+    """Normalized features (B, T, n_mels) -> CTC log-probabilities (B, T', vocab) and their lengths."""
+
+    def __init__(
+        self,
+        n_mels: int,
+        vocab_size: int,
+        hidden_size: int = 256,
+        num_layers: int = 3,
+        dropout: float = 0.1,
+        subsampling: int = 4,
+        conv_channels: int = 32,
+    ):
+        super().__init__()
+        self.subsampling = ConvSubsampling(n_mels, conv_channels, subsampling)
+        self.lstm = nn.LSTM(
+            self.subsampling.output_size,
+            hidden_size,
+            num_layers=num_layers,
+            dropout=dropout if num_layers > 1 else 0.0,
+            bidirectional=True,
+            batch_first=True,
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.output = nn.Linear(2 * hidden_size, vocab_size)
+
+    @property
+    def frame_shift_factor(self) -> int:
+        """How many input frames one output frame spans."""
+        return self.subsampling.time_strides[0] * self.subsampling.time_strides[1]
+
+    def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+        return self.subsampling.output_lengths(lengths)
+
+    def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out_lengths = self.output_lengths(lengths)
+        if (out_lengths <= 0).any():
+            raise ValueError("an utterance is too short for the model's subsampling (need at least 7 frames)")
+        x = self.subsampling(feats)
+        packed = pack_padded_sequence(x, out_lengths.cpu(), batch_first=True, enforce_sorted=False)
+        y, _ = self.lstm(packed)
+        y, _ = pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])
+        return self.output(self.dropout(y)).log_softmax(-1), out_lengths
+
+
+class SpeechRecognizer(nn.Module):
+    """Frontend and acoustic model together: waveforms (B, S) at 16 kHz -> CTC log-probs."""
+
+    def __init__(self, frontend: Frontend, acoustic: AcousticModel):
+        super().__init__()
+        self.frontend = frontend
+        self.acoustic = acoustic
+
+    @property
+    def seconds_per_output_frame(self) -> float:
+        hop = self.frontend.logmel.hop_length / self.frontend.sample_rate
+        return hop * self.acoustic.frame_shift_factor
+
+    def min_samples(self) -> int:
+        """Shortest waveform that yields at least one output frame."""
+        logmel = self.frontend.logmel
+        frames = 1
+        while self.acoustic.output_lengths(torch.tensor([frames])).item() < 1:
+            frames += 1
+        return logmel.win_length + (frames - 1) * logmel.hop_length
+
+    def forward(self, wav: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        feats, frames = self.frontend(wav, lengths)
+        return self.acoustic(feats, frames)
+
+
+def build_recognizer(features: dict, model: dict, vocab_size: int) -> SpeechRecognizer:
+    """A recognizer from the ``features`` and ``model`` config sections."""
+    frontend = Frontend(features["sample_rate"], features["n_mels"], features["win_ms"], features["hop_ms"])
+    acoustic = AcousticModel(
+        n_mels=features["n_mels"],
+        vocab_size=vocab_size,
+        hidden_size=model["hidden_size"],
+        num_layers=model["num_layers"],
+        dropout=model["dropout"],
+        subsampling=model["subsampling"],
+        conv_channels=model["conv_channels"],
+    )
+    return SpeechRecognizer(frontend, acoustic)

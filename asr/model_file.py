@@ -1,0 +1,71 @@
+"""The self-contained model file: weights, resolved config, tokenizer and normalization statistics.
+
+It is a plain ``torch.save`` dictionary of tensors, strings and numbers, loaded
+with ``weights_only=True`` so opening a model file never runs code from it.
+``format_version`` changes only when old files need converting; loaders accept
+every version listed in ``READABLE_VERSIONS``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from asr import __version__
+from asr.model import SpeechRecognizer, build_recognizer
+from asr.text import CharTokenizer, tokenizer_from_dict
+
+FORMAT_VERSION = 1
+READABLE_VERSIONS = (1,)
+
+
+class ModelFileError(RuntimeError):
+    """A model file is missing, corrupt or of an unknown format."""
+
+
+@dataclass
+class LoadedModel:
+    """Everything needed to transcribe: the recognizer, its tokenizer and the config it was trained with."""
+
+    recognizer: SpeechRecognizer
+    tokenizer: CharTokenizer
+    config: dict[str, Any]
+
+
+def save_model(path: str | os.PathLike, recognizer: SpeechRecognizer, tokenizer: CharTokenizer, config: dict) -> None:
+    """Write a model file; ``config`` needs the ``features`` and ``model`` sections."""
+    state = {k: v.detach().cpu() for k, v in recognizer.state_dict().items()}
+    payload = {
+        "format_version": FORMAT_VERSION,
+        "asr_version": __version__,
+        "config": config,
+        "tokenizer": tokenizer.to_dict(),
+        "state_dict": state,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    torch.save(payload, path)
+
+
+def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> LoadedModel:
+    """Read a model file and rebuild its recognizer (in eval mode)."""
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such model file") from None
+    except Exception as e:  # torch raises many types for corrupt files
+        raise ModelFileError(f"{path}: not a readable model file ({type(e).__name__}: {e})") from e
+    if not isinstance(payload, dict) or "format_version" not in payload:
+        raise ModelFileError(f"{path}: not an asr model file (no format_version)")
+    version = payload["format_version"]
+    if version not in READABLE_VERSIONS:
+        raise ModelFileError(
+            f"{path}: model format version {version} is not supported (this asr reads {READABLE_VERSIONS})"
+        )
+    config = payload["config"]
+    tokenizer = tokenizer_from_dict(payload["tokenizer"])
+    recognizer = build_recognizer(config["features"], config["model"], tokenizer.vocab_size)
+    recognizer.load_state_dict(payload["state_dict"])
+    return LoadedModel(recognizer.eval(), tokenizer, config)

@@ -1,0 +1,113 @@
+"""Training a recognizer from a resolved config: data, tokenizer, statistics, Lightning fit, model export."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from asr.audio import AudioError, load_audio
+from asr.data.datamodule import ASRDataModule
+from asr.data.dataset import LabeledSet, select_trainable
+from asr.data.manifest import Manifest, read_manifest
+from asr.features import LogMel, compute_stats
+from asr.lightning import ASRModule
+from asr.model_file import save_model
+from asr.text import CharTokenizer, normalize_text
+
+log = logging.getLogger(__name__)
+# The `lightning` package prints through a console handler of its own; send its records
+# to the handlers the application configured (Hydra's console and log file) instead.
+logging.getLogger("lightning").handlers.clear()
+
+MODEL_FILE = "model.pt"
+
+
+def _readable_waveforms(manifest: Manifest, sample_rate: int, limit: int):
+    for utt in itertools.islice(manifest.utterances, limit):
+        try:
+            yield load_audio(utt.audio_filepath, sample_rate, utt.offset, utt.duration if utt.offset else None)
+        except AudioError as e:
+            log.warning("normalization statistics: skipping %s", e)
+
+
+def feature_stats(manifest: Manifest, features: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-bin mean/std of log-mel frames over (a prefix of) the training manifest."""
+    logmel = LogMel(features["sample_rate"], features["n_mels"], features["win_ms"], features["hop_ms"])
+    waves = _readable_waveforms(manifest, features["sample_rate"], features["stats_max_utterances"])
+    return compute_stats(logmel, waves)
+
+
+def _labeled(manifest: Manifest, tokenizer: CharTokenizer, module: ASRModule, data: dict, slowest: float) -> LabeledSet:
+    recognizer = module.recognizer
+    sample_rate = recognizer.frontend.sample_rate
+
+    def output_frames(seconds: float) -> int:
+        samples = torch.tensor([int(seconds * sample_rate / slowest)])
+        return int(recognizer.acoustic.output_lengths(recognizer.frontend.logmel.num_frames(samples)).item())
+
+    return select_trainable(manifest, tokenizer, output_frames, data.get("max_duration") or float("inf"))
+
+
+def train(config: dict[str, Any], output_dir: str | os.PathLike, callbacks: Sequence[Callback] = ()) -> Path:
+    """Fit a model as ``config`` says; write checkpoints, logs and ``model.pt`` to ``output_dir``.
+
+    ``model.pt`` is exported from the checkpoint with the best validation WER.
+
+    ``callbacks`` are extra Lightning callbacks, for users driving training from Python.
+    """
+    output_dir = Path(output_dir)
+    L.seed_everything(config["seed"], workers=True)
+    data, features = config["data"], config["features"]
+    train_manifest, val_manifest = read_manifest(data["train_manifest"]), read_manifest(data["val_manifest"])
+    tokenizer = CharTokenizer.build(normalize_text(u.text) for u in train_manifest.utterances)
+    log.info("tokenizer: %d symbols %r", len(tokenizer.symbols), "".join(tokenizer.symbols))
+
+    module = ASRModule(config, tokenizer.to_dict())
+    module.recognizer.frontend.set_stats(*feature_stats(train_manifest, features))
+    speeds = list(data.get("speed_perturb") or [])
+    datamodule = ASRDataModule(
+        train=_labeled(train_manifest, tokenizer, module, data, max(speeds, default=1.0)),
+        val=_labeled(val_manifest, tokenizer, module, data, 1.0),
+        sample_rate=features["sample_rate"],
+        max_batch_seconds=data["max_batch_seconds"],
+        max_batch_size=data["max_batch_size"],
+        num_workers=data["num_workers"],
+        speed_perturb=speeds,
+        seed=config["seed"],
+    )
+    checkpoint = ModelCheckpoint(
+        dirpath=output_dir / "checkpoints",
+        filename="best-{epoch:02d}-{val_wer:.4f}",
+        monitor="val_wer",
+        mode="min",
+        save_top_k=1,
+        save_last=True,
+    )
+    trainer = L.Trainer(
+        **{
+            **config["trainer"],
+            "default_root_dir": str(output_dir),
+            "callbacks": [checkpoint, LearningRateMonitor(logging_interval="step"), *callbacks],
+            "logger": [TensorBoardLogger(output_dir, name="tensorboard"), CSVLogger(output_dir, name="csv")],
+            # Batches are split across ranks by DurationBatchSampler itself.
+            "use_distributed_sampler": False,
+        }
+    )
+    trainer.fit(module, datamodule=datamodule, ckpt_path=config.get("resume"))
+    model_path = output_dir / MODEL_FILE
+    if trainer.is_global_zero:
+        best = checkpoint.best_model_path or checkpoint.last_model_path
+        if best:
+            module = ASRModule.load_from_checkpoint(best, map_location="cpu")
+        save_model(model_path, module.recognizer, tokenizer, {k: config[k] for k in ("features", "model", "decoder")})
+        log.info("wrote %s (from %s)", model_path, best or "the final weights")
+    return model_path

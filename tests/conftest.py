@@ -1,0 +1,19 @@
+"""Shared fixtures: where the FSDD recordings live, and small generated audio."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def fsdd_dir() -> Path:
+    """The FSDD recordings folder: $ASR_FSDD_DIR, else ../shared/data/fsdd/recordings beside the repo."""
+    path = Path(os.environ.get("ASR_FSDD_DIR", REPO.parent / "shared" / "data" / "fsdd" / "recordings"))
+    if not path.is_dir():
+        pytest.skip(f"FSDD recordings not found at {path} (set ASR_FSDD_DIR)")
+    return path

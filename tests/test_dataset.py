@@ -1,0 +1,56 @@
+import json
+import logging
+
+from audio_utils import tone, write_wav
+
+from asr.data.dataset import UtteranceDataset, collate, ctc_min_frames, select_trainable
+from asr.data.manifest import read_manifest
+from asr.text import CharTokenizer
+
+
+def test_ctc_min_frames_counts_blanks_between_repeats():
+    assert ctc_min_frames([1, 2, 3]) == 3
+    assert ctc_min_frames([1, 1, 2, 2, 2]) == 8
+    assert ctc_min_frames([]) == 0
+
+
+def test_select_trainable_skips_and_counts_by_reason(tmp_path, caplog):
+    rows = [
+        {"audio_filepath": "a.wav", "duration": 2.0, "text": "one two"},
+        {"audio_filepath": "b.wav", "duration": 2.0, "text": "one 2 \u00e9t\u00e9"},  # outside the vocabulary
+        {"audio_filepath": "c.wav", "duration": 0.2, "text": "one two one two"},  # too short for CTC
+        {"audio_filepath": "d.wav", "duration": 50.0, "text": "two"},  # too long
+    ]
+    path = tmp_path / "m.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    tokenizer = CharTokenizer.build(["one two"])
+    with caplog.at_level(logging.WARNING):
+        data = select_trainable(read_manifest(path), tokenizer, lambda s: int(s * 25), max_duration=30.0)
+    assert [u.text for u in data.utterances] == ["one two"]
+    assert data.tokens == [tokenizer.encode("one two")]
+    assert "skipped 3 of 4" in caplog.text
+    assert "1 text outside the vocabulary" in caplog.text and "1 too short" in caplog.text
+
+
+def test_unreadable_audio_is_dropped_from_the_batch_not_fatal(tmp_path):
+    write_wav(tmp_path / "good.wav", tone(1.0))
+    (tmp_path / "bad.wav").write_bytes(b"")
+    rows = [{"audio_filepath": n, "duration": 1.0, "text": "ab"} for n in ("good.wav", "bad.wav", "missing.wav")]
+    path = tmp_path / "m.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    tokenizer = CharTokenizer.build(["ab"])
+    data = select_trainable(read_manifest(path), tokenizer, lambda s: 25)
+    dataset = UtteranceDataset(data, 16000)
+    batch = collate([dataset[i] for i in range(3)])
+    assert batch["failed"] == 2
+    assert batch["wav"].shape == (1, 16000) and batch["indices"].tolist() == [0]
+    assert batch["targets"].tolist() == [tokenizer.encode("ab")]
+
+
+def test_speed_perturbation_changes_length(tmp_path):
+    write_wav(tmp_path / "a.wav", tone(1.0))
+    path = tmp_path / "m.jsonl"
+    path.write_text(json.dumps({"audio_filepath": "a.wav", "duration": 1.0, "text": "ab"}))
+    data = select_trainable(read_manifest(path), CharTokenizer.build(["ab"]), lambda s: 25)
+    for speed, samples in ((1.1, 14545), (0.9, 17778), (1.0, 16000)):
+        assert abs(UtteranceDataset(data, 16000, [speed])[0]["wav"].numel() - samples) <= 1

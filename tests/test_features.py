@@ -1,0 +1,64 @@
+import librosa
+import numpy as np
+import torch
+
+from asr.audio import load_audio
+from asr.features import LOG_FLOOR, Frontend, LogMel, SpecAugment, compute_stats
+
+# The frontend and librosa compute the same log-mel (Hann window, Slaney mel scale);
+# they differ only by float32 rounding, well under this bound in the log domain.
+LIBROSA_TOLERANCE = 1e-3
+
+
+def test_logmel_matches_librosa_on_real_speech(fsdd_dir):
+    wav = load_audio(fsdd_dir / "7_jackson_32.wav", 16000)
+    ours = LogMel()(wav[None])[0].numpy()
+    ref = librosa.feature.melspectrogram(
+        y=wav.numpy(), sr=16000, n_fft=400, hop_length=160, win_length=400, center=False, power=2.0, n_mels=80
+    )
+    ref = np.log(ref + LOG_FLOOR).T
+    assert ours.shape == ref.shape
+    assert np.abs(ours - ref).max() < LIBROSA_TOLERANCE
+
+
+def test_frame_count_formula_matches_output():
+    logmel = LogMel()
+    for n in (400, 401, 559, 560, 16000):
+        assert logmel(torch.randn(1, n)).shape[1] == logmel.num_frames(torch.tensor([n])).item()
+    assert logmel.num_frames(torch.tensor([399])).item() == 0
+
+
+def test_padding_does_not_change_valid_frames():
+    frontend = Frontend()
+    frontend.set_stats(torch.full((80,), -5.0), torch.full((80,), 2.0))
+    a, b = torch.randn(16000), torch.randn(7000)
+    batch = torch.nn.utils.rnn.pad_sequence([a, b], batch_first=True)
+    feats, frames = frontend(batch, torch.tensor([16000, 7000]))
+    alone, n = frontend(b[None], torch.tensor([7000]))
+    assert frames[1] == n[0]
+    torch.testing.assert_close(feats[1, : n[0]], alone[0])
+    assert (feats[1, n[0] :] == 0).all()
+
+
+def test_stats_normalize_to_zero_mean_unit_variance():
+    logmel = LogMel()
+    waves = [torch.randn(8000) * s for s in (0.1, 1.0, 3.0)]
+    mean, std = compute_stats(logmel, waves)
+    frames = torch.cat([logmel(w[None])[0] for w in waves])
+    normalized = (frames - mean) / std
+    assert normalized.mean(0).abs().max() < 1e-3
+    assert (normalized.std(0) - 1).abs().max() < 1e-2
+
+
+def test_spec_augment_masks_only_in_training():
+    aug = SpecAugment(freq_masks=2, freq_width=10, time_masks=2, time_width=0.1)
+    feats = torch.randn(4, 200, 80) + 10
+    aug.eval()
+    assert torch.equal(aug(feats), feats)
+    aug.train()
+    torch.manual_seed(0)
+    out = aug(feats)
+    assert out.shape == feats.shape
+    assert (out == 0).any() and not (out == 0).all()
+    masked = out == 0
+    assert not torch.equal(masked[0], masked[1])  # masks differ per utterance

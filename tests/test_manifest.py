@@ -1,0 +1,31 @@
+import json
+
+from asr.data.manifest import read_manifest, write_manifest
+
+
+def test_bad_rows_are_skipped_and_counted(tmp_path):
+    lines = [
+        json.dumps({"audio_filepath": "a.wav", "duration": 1.5, "text": "one"}),
+        "{not json",
+        json.dumps({"audio_filepath": "b.wav", "text": "two"}),
+        json.dumps({"audio_filepath": "c.wav", "duration": -1, "text": "three"}),
+        json.dumps([1, 2]),
+        "",
+        json.dumps({"audio_filepath": "/abs/d.wav", "duration": "2", "text": "four", "speaker": 7}),
+    ]
+    path = tmp_path / "m.jsonl"
+    path.write_text("\n".join(lines))
+    manifest = read_manifest(path)
+    assert [u.text for u in manifest.utterances] == ["one", "four"]
+    assert [n for n, _ in manifest.skipped] == [2, 3, 4, 5]
+    assert "duration" in manifest.skipped[1][1]
+    assert manifest.utterances[0].audio_filepath == str(tmp_path / "a.wav")
+    assert manifest.utterances[1].audio_filepath == "/abs/d.wav" and manifest.utterances[1].speaker == "7"
+
+
+def test_write_makes_paths_relative_to_the_manifest(tmp_path):
+    audio = tmp_path / "audio" / "x.wav"
+    path = tmp_path / "m.jsonl"
+    write_manifest(path, [{"audio_filepath": str(audio), "duration": 1.0, "text": "hi"}])
+    assert json.loads(path.read_text())["audio_filepath"] == "audio/x.wav"
+    assert read_manifest(path).utterances[0].audio_filepath == str(audio)

@@ -1,0 +1,50 @@
+import pytest
+import torch
+
+from asr.model import AcousticModel, build_recognizer
+
+FEATURES = {"sample_rate": 16000, "n_mels": 80, "win_ms": 25.0, "hop_ms": 10.0}
+
+
+def small(subsampling: int = 4):
+    model = {"hidden_size": 32, "num_layers": 2, "dropout": 0.0, "subsampling": subsampling, "conv_channels": 8}
+    return build_recognizer(FEATURES, model, vocab_size=12).eval()
+
+
+@pytest.mark.parametrize("subsampling", [2, 4])
+def test_utterance_output_is_identical_alone_and_in_a_padded_batch(subsampling):
+    torch.manual_seed(0)
+    model = small(subsampling)
+    wavs = [torch.randn(n) for n in (16000, 5000, 11000)]
+    batch = torch.nn.utils.rnn.pad_sequence(wavs, batch_first=True)
+    with torch.no_grad():
+        out, lengths = model(batch, torch.tensor([w.numel() for w in wavs]))
+        for i, w in enumerate(wavs):
+            alone, n = model(w[None], torch.tensor([w.numel()]))
+            assert lengths[i] == n[0] == alone.shape[1]
+            torch.testing.assert_close(out[i, : n[0]], alone[0], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("subsampling, shift", [(2, 0.02), (4, 0.04)])
+def test_subsampling_sets_output_rate(subsampling, shift):
+    model = small(subsampling)
+    assert model.seconds_per_output_frame == pytest.approx(shift)
+    with torch.no_grad():
+        out, n = model(torch.randn(1, 32000), torch.tensor([32000]))
+    assert out.shape[1] == n[0]
+    assert 0 <= 2.0 / shift - n[0].item() <= 5  # unpadded convolutions trim a few edge frames
+    assert torch.allclose(out.exp().sum(-1), torch.ones(out.shape[:2]), atol=1e-5)
+
+
+def test_shortest_input_gives_one_frame_and_shorter_is_an_error():
+    model = small()
+    n = model.min_samples()
+    with torch.no_grad():
+        assert model(torch.randn(1, n), torch.tensor([n]))[1].item() == 1
+        with pytest.raises(ValueError, match="too short"):
+            model(torch.randn(1, n - 200), torch.tensor([n - 200]))
+
+
+def test_bad_subsampling_factor():
+    with pytest.raises(ValueError, match="2 or 4"):
+        AcousticModel(80, 10, subsampling=3)

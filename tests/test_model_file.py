@@ -1,0 +1,50 @@
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from asr.model import build_recognizer
+from asr.model_file import FORMAT_VERSION, ModelFileError, load_model, save_model
+from asr.text import CharTokenizer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_committed_model_file_still_loads_and_gives_the_same_output():
+    from fixtures.make_tiny_model import probe_input
+
+    loaded = load_model(FIXTURES / "tiny_model.pt")
+    expected = torch.tensor(json.loads((FIXTURES / "tiny_model_expected.json").read_text())["log_probs"])
+    with torch.no_grad():
+        log_probs, _ = loaded.recognizer(probe_input(), torch.tensor([8000]))
+    torch.testing.assert_close(log_probs[0], expected, atol=1e-5, rtol=1e-5)
+    assert loaded.tokenizer.decode(loaded.tokenizer.encode("two one")) == "two one"
+
+
+def test_round_trip_keeps_weights_stats_tokenizer_and_config(tmp_path):
+    features = {"sample_rate": 16000, "n_mels": 80, "win_ms": 25.0, "hop_ms": 10.0}
+    model = {"subsampling": 2, "conv_channels": 4, "hidden_size": 8, "num_layers": 2, "dropout": 0.0}
+    tokenizer = CharTokenizer.build(["abc d"])
+    recognizer = build_recognizer(features, model, tokenizer.vocab_size)
+    recognizer.frontend.set_stats(torch.arange(80.0), torch.ones(80) * 2)
+    save_model(tmp_path / "m.pt", recognizer, tokenizer, {"features": features, "model": model})
+    loaded = load_model(tmp_path / "m.pt")
+    assert loaded.tokenizer.symbols == tokenizer.symbols and loaded.config["model"] == model
+    for name, value in recognizer.state_dict().items():
+        torch.testing.assert_close(loaded.recognizer.state_dict()[name], value)
+    assert torch.load(tmp_path / "m.pt", weights_only=True)["format_version"] == FORMAT_VERSION
+
+
+def test_bad_model_files_give_clear_errors(tmp_path):
+    with pytest.raises(ModelFileError, match="no such model file"):
+        load_model(tmp_path / "missing.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a model")
+    with pytest.raises(ModelFileError, match="junk.pt: not a readable model file"):
+        load_model(tmp_path / "junk.pt")
+    torch.save({"format_version": 99}, tmp_path / "future.pt")
+    with pytest.raises(ModelFileError, match="version 99 is not supported"):
+        load_model(tmp_path / "future.pt")
+    torch.save({"weights": 1}, tmp_path / "other.pt")
+    with pytest.raises(ModelFileError, match="not an asr model file"):
+        load_model(tmp_path / "other.pt")

@@ -1,0 +1,53 @@
+import random
+
+import pytest
+
+from asr.data.sampler import DurationBatchSampler
+
+
+def durations(n=503, seed=0):
+    rng = random.Random(seed)
+    return [rng.uniform(0.3, 6.0) for _ in range(n)]
+
+
+@pytest.mark.parametrize("world_size", [1, 2, 3, 4])
+def test_each_utterance_once_per_epoch_across_ranks_with_equal_steps(world_size):
+    d = durations()
+    seen, steps = [], set()
+    for rank in range(world_size):
+        sampler = DurationBatchSampler(d, 30.0, rank=rank, world_size=world_size, seed=1)
+        sampler.set_epoch(2)
+        batches = list(sampler)
+        steps.add(len(batches))
+        assert len(sampler) == len(batches)
+        seen += [i for b in batches for i in b]
+    assert sorted(seen) == list(range(len(d)))
+    assert len(steps) == 1
+
+
+def test_batches_respect_the_padded_budget_and_size_cap():
+    d = durations()
+    for batch in DurationBatchSampler(d, 30.0, max_batch_size=8):
+        assert len(batch) <= 8
+        assert len(batch) == 1 or max(d[i] for i in batch) * len(batch) <= 30.0
+
+
+def test_deterministic_per_epoch_and_different_across_epochs():
+    d = durations()
+    a, b = DurationBatchSampler(d, 30.0, seed=3), DurationBatchSampler(d, 30.0, seed=3)
+    a.set_epoch(1)
+    b.set_epoch(1)
+    assert list(a) == list(b)
+    b.set_epoch(2)
+    assert list(a) != list(b)
+
+
+def test_unshuffled_batches_are_sorted_by_duration():
+    d = durations()
+    order = [i for batch in DurationBatchSampler(d, 30.0, shuffle=False) for i in batch]
+    assert [d[i] for i in order] == sorted(d)
+
+
+def test_too_few_utterances_for_the_ranks():
+    with pytest.raises(ValueError, match="cannot be shared"):
+        DurationBatchSampler([1.0], 10.0, rank=0, world_size=2)
