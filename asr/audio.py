@@ -36,6 +36,27 @@ def _read(path: str, offset: float, duration: float | None) -> tuple[np.ndarray,
     return np.atleast_2d(data).T, int(rate)
 
 
+def audio_duration(path: str | os.PathLike) -> float:
+    """Length of an audio file in seconds, read from its header where the format has one."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise AudioError(f"{path}: no such audio file")
+    if os.path.getsize(path) == 0:
+        raise AudioError(f"{path}: file is empty")
+    try:
+        return sf.info(path).duration
+    except sf.LibsndfileError:
+        pass
+    import librosa
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return float(librosa.get_duration(path=path))
+    except Exception as e:  # librosa raises many exception types for bad files
+        raise AudioError(f"{path}: cannot decode audio ({type(e).__name__}: {e})") from e
+
+
 def load_audio(
     path: str | os.PathLike, sample_rate: int = 16000, offset: float = 0.0, duration: float | None = None
 ) -> torch.Tensor:

@@ -54,7 +54,9 @@ class EvaluationReport:
 
 
 def _rate_line(c: ErrorCounts) -> str:
-    return f"{100 * c.rate:.2f}% ({c.errors}/{c.reference_length}: S={c.substitutions} D={c.deletions} I={c.insertions})"
+    return (
+        f"{100 * c.rate:.2f}% ({c.errors}/{c.reference_length}: S={c.substitutions} D={c.deletions} I={c.insertions})"
+    )
 
 
 def evaluate(

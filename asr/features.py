@@ -14,6 +14,10 @@ import torchaudio.transforms as T
 from torch import nn
 
 LOG_FLOOR = 1e-6
+# Normalization never divides by a deviation below this (in natural-log units). Mel bands
+# that hold almost nothing (above a narrowband recording's Nyquist, or digital silence)
+# would otherwise be blown up from rounding noise into large, meaningless features.
+MIN_STD = 1.0
 
 
 class LogMel(nn.Module):
@@ -64,16 +68,30 @@ class FeatureStats:
         if self.count == 0:
             raise ValueError("no frames to compute normalization statistics from")
         mean = self.sum / self.count
-        var = (self.sum_sq / self.count - mean**2).clamp(min=1e-8)
+        var = (self.sum_sq / self.count - mean**2).clamp(min=MIN_STD**2)
         return mean.float(), var.sqrt().float()
 
 
 class Frontend(nn.Module):
-    """Waveforms and lengths -> normalized log-mel frames and frame counts; padded frames are zero."""
+    """Waveforms and lengths -> normalized log-mel frames and frame counts; padded frames are zero.
 
-    def __init__(self, sample_rate: int = 16000, n_mels: int = 80, win_ms: float = 25.0, hop_ms: float = 10.0):
+    Frames are normalized with the training set's per-bin statistics. With
+    ``utterance_norm`` each utterance's own per-bin mean and deviation (over its
+    valid frames) are removed as well, which cancels microphone and level
+    differences between recordings.
+    """
+
+    def __init__(
+        self,
+        sample_rate: int = 16000,
+        n_mels: int = 80,
+        win_ms: float = 25.0,
+        hop_ms: float = 10.0,
+        utterance_norm: bool = False,
+    ):
         super().__init__()
         self.sample_rate = sample_rate
+        self.utterance_norm = utterance_norm
         self.logmel = LogMel(sample_rate, n_mels, win_ms, hop_ms)
         self.register_buffer("mean", torch.zeros(n_mels))
         self.register_buffer("std", torch.ones(n_mels))
@@ -85,8 +103,14 @@ class Frontend(nn.Module):
     def forward(self, wav: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         frames = self.logmel.num_frames(lengths)
         feats = (self.logmel(wav) - self.mean) / self.std
-        valid = torch.arange(feats.shape[1], device=feats.device)[None, :] < frames[:, None]
-        return feats.masked_fill(~valid[..., None], 0.0), frames
+        valid = (torch.arange(feats.shape[1], device=feats.device)[None, :] < frames[:, None])[..., None]
+        feats = feats.masked_fill(~valid, 0.0)
+        if self.utterance_norm:
+            count = frames.clamp(min=1)[:, None, None]
+            mean = feats.sum(1, keepdim=True) / count
+            var = ((feats - mean) ** 2).masked_fill(~valid, 0.0).sum(1, keepdim=True) / count
+            feats = ((feats - mean) / var.clamp(min=MIN_STD**2).sqrt()).masked_fill(~valid, 0.0)
+        return feats, frames
 
 
 def compute_stats(logmel: LogMel, waveforms: Iterable[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,6 +122,29 @@ def compute_stats(logmel: LogMel, waveforms: Iterable[torch.Tensor]) -> tuple[to
             if wav.numel() >= logmel.win_length:
                 stats.update(logmel(wav[None])[0])
     return stats.mean_std()
+
+
+class TempoPerturb(nn.Module):
+    """Stretches a batch of frames in time by one random rate in ``[low, high]`` (training only).
+
+    A tempo change without the pitch and formant shift of speed perturbation:
+    speakers differ far more in speaking rate than in vocal tract length.
+    Rate 1.25 makes the batch 1.25 times faster (fewer frames).
+    """
+
+    def __init__(self, low: float = 1.0, high: float = 1.0):
+        super().__init__()
+        if not 0 < low <= high:
+            raise ValueError(f"tempo rates must satisfy 0 < low <= high, got [{low}, {high}]")
+        self.low, self.high = low, high
+
+    def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.training or self.low == self.high == 1.0:
+            return feats, lengths
+        rate = self.low + (self.high - self.low) * float(torch.rand(()))
+        frames = max(1, round(feats.shape[1] / rate))
+        stretched = torch.nn.functional.interpolate(feats.transpose(1, 2), size=frames, mode="linear")
+        return stretched.transpose(1, 2), (lengths / rate).floor().long().clamp(1, frames)
 
 
 class SpecAugment(nn.Module):

@@ -118,7 +118,13 @@ class SpeechRecognizer(nn.Module):
 
 def build_recognizer(features: dict, model: dict, vocab_size: int) -> SpeechRecognizer:
     """A recognizer from the ``features`` and ``model`` config sections."""
-    frontend = Frontend(features["sample_rate"], features["n_mels"], features["win_ms"], features["hop_ms"])
+    frontend = Frontend(
+        features["sample_rate"],
+        features["n_mels"],
+        features["win_ms"],
+        features["hop_ms"],
+        utterance_norm=features.get("utterance_norm", False),
+    )
     acoustic = AcousticModel(
         n_mels=features["n_mels"],
         vocab_size=vocab_size,

@@ -46,12 +46,15 @@ def feature_stats(manifest: Manifest, features: dict) -> tuple[torch.Tensor, tor
     return compute_stats(logmel, waves)
 
 
-def _labeled(manifest: Manifest, tokenizer: CharTokenizer, module: ASRModule, data: dict, slowest: float) -> LabeledSet:
+def _labeled(
+    manifest: Manifest, tokenizer: CharTokenizer, module: ASRModule, data: dict, max_speedup: float
+) -> LabeledSet:
+    """The rows of ``manifest`` the model can learn from, even when augmentation shortens them ``max_speedup`` times."""
     recognizer = module.recognizer
     sample_rate = recognizer.frontend.sample_rate
 
     def output_frames(seconds: float) -> int:
-        samples = torch.tensor([int(seconds * sample_rate / slowest)])
+        samples = torch.tensor([int(seconds * sample_rate / max_speedup)])
         return int(recognizer.acoustic.output_lengths(recognizer.frontend.logmel.num_frames(samples)).item())
 
     return select_trainable(manifest, tokenizer, output_frames, data.get("max_duration") or float("inf"))
@@ -75,13 +78,14 @@ def train(config: dict[str, Any], output_dir: str | os.PathLike, callbacks: Sequ
     module.recognizer.frontend.set_stats(*feature_stats(train_manifest, features))
     speeds = list(data.get("speed_perturb") or [])
     datamodule = ASRDataModule(
-        train=_labeled(train_manifest, tokenizer, module, data, max(speeds, default=1.0)),
+        train=_labeled(train_manifest, tokenizer, module, data, max(speeds, default=1.0) * module.tempo.high),
         val=_labeled(val_manifest, tokenizer, module, data, 1.0),
         sample_rate=features["sample_rate"],
         max_batch_seconds=data["max_batch_seconds"],
         max_batch_size=data["max_batch_size"],
         num_workers=data["num_workers"],
         speed_perturb=speeds,
+        gain_db=data.get("gain_db"),
         seed=config["seed"],
     )
     checkpoint = ModelCheckpoint(

@@ -7,10 +7,12 @@ import json
 import sys
 from pathlib import Path
 
+from asr.config import decoder_config
 from asr.data.manifest import ManifestError, read_manifest
+from asr.decoding import build_decoder
 from asr.evaluation import evaluate
 from asr.inference import Transcriber
-from asr.model_file import ModelFileError
+from asr.model_file import ModelFileError, load_model
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,19 +20,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="model file written by training (model.pt)")
     p.add_argument("manifest", help="JSON-lines manifest with reference text")
     p.add_argument(
+        "overrides", nargs="*", metavar="OVERRIDE", help="decoder settings: decoder=beam decoder.lm=lm.arpa ..."
+    )
+    p.add_argument(
         "--per-utterance", help="per-utterance results (JSON lines); default: <model dir>/eval-<manifest name>.jsonl"
     )
     p.add_argument("--summary", help="also write the totals here as JSON")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.add_argument("--batch-seconds", type=float, default=300.0, help="most padded audio seconds per forward pass")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, trailing="overrides")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         manifest = read_manifest(args.manifest)
-        transcriber = Transcriber.from_file(args.model, device=args.device, max_batch_seconds=args.batch_seconds)
-    except (ManifestError, ModelFileError) as e:
+        model = load_model(args.model)
+        decoder = build_decoder(decoder_config(model.config.get("decoder") or {}, args.overrides), model.tokenizer)
+        transcriber = Transcriber(model, decoder, device=args.device, max_batch_seconds=args.batch_seconds)
+    except (ManifestError, ModelFileError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     per_utterance = args.per_utterance or Path(args.model).parent / f"eval-{Path(args.manifest).stem}.jsonl"

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from asr.cli import evaluate, prepare, train, transcribe
+from asr.cli import evaluate, lm, prepare, train, transcribe
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     prepare.register(commands)
     transcribe.register(commands)
     evaluate.register(commands)
-    args = parser.parse_args(argv)
+    lm.register(commands)
+    args, extra = parser.parse_known_args(argv)
+    # Positionals may follow options (`asr evaluate M.pt m.jsonl --summary s.json decoder=beam`):
+    # commands name the list that takes them as `trailing`.
+    if extra and getattr(args, "trailing", None) and not any(e.startswith("-") for e in extra):
+        getattr(args, args.trailing).extend(extra)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return args.func(args)
 
 

@@ -15,7 +15,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+from asr.config import CONF_DIR
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

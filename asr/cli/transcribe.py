@@ -1,4 +1,4 @@
-"""``asr transcribe MODEL AUDIO... [--manifest M]``: text or JSON lines per file.
+"""``asr transcribe MODEL AUDIO... [--manifest M] [decoder overrides]``: text, JSON lines or subtitles per file.
 
 Bad files are named on stderr; the others are still transcribed.
 """
@@ -6,74 +6,99 @@ Bad files are named on stderr; the others are still transcribed.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from contextlib import ExitStack
+from pathlib import Path
 
+from asr.config import decoder_config, is_decoder_override
 from asr.data.manifest import ManifestError, read_manifest
+from asr.decoding import build_decoder
 from asr.inference import AudioSource, Transcriber
-from asr.model_file import ModelFileError
+from asr.model_file import ModelFileError, load_model
+from asr.writers import WRITERS
+
+SUFFIX = {"text": "txt", "jsonl": "jsonl", "srt": "srt", "vtt": "vtt"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("transcribe", help="transcribe audio files with a model file")
     p.add_argument("model", help="model file written by training (model.pt)")
     p.add_argument(
-        "audio", nargs="*", help="audio files (any format soundfile or librosa reads, any rate, mono or stereo)"
+        "inputs",
+        nargs="*",
+        metavar="AUDIO|OVERRIDE",
+        help="audio files (any format soundfile or librosa reads, any rate, mono or stereo), "
+        "and decoder overrides: decoder=beam decoder.lm=lm.arpa decoder.lm_weight=0.5 ...",
     )
     p.add_argument("--manifest", help="also transcribe every row of this JSON-lines manifest")
     p.add_argument(
-        "--format",
-        choices=["text", "jsonl"],
-        default="text",
-        help="text: one line per file; jsonl: one JSON object per file",
+        "--format", choices=sorted(WRITERS), default="text", help="text, jsonl (words, times, confidence), srt, vtt"
     )
-    p.add_argument("--output", "-o", help="write here instead of stdout")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--output", "-o", help="write everything to this file instead of stdout")
+    out.add_argument("--output-dir", help="write one file per input here, named after the audio file")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.add_argument("--batch-seconds", type=float, default=300.0, help="most padded audio seconds per forward pass")
-    p.set_defaults(func=run)
+    p.add_argument("--chunk-seconds", type=float, default=30.0, help="longer audio is processed in windows this long")
+    p.add_argument("--context-seconds", type=float, default=3.0, help="overlap kept on each side of a window")
+    p.set_defaults(func=run, trailing="inputs")
 
 
-def _sources(args: argparse.Namespace) -> list[AudioSource]:
-    sources = [AudioSource(path) for path in args.audio]
+def _sources(args: argparse.Namespace, audio: list[str]) -> list[AudioSource]:
+    sources = [AudioSource(path) for path in audio]
     if args.manifest:
-        sources += [
-            AudioSource(u.audio_filepath, u.offset, u.duration if u.offset else None)
-            for u in read_manifest(args.manifest).utterances
-        ]
+        rows = read_manifest(args.manifest).utterances
+        sources += [AudioSource(u.audio_filepath, u.offset, u.duration if u.offset else None) for u in rows]
     return sources
 
 
-def _line(result, fmt: str, many: bool) -> str:
-    if fmt == "jsonl":
-        return json.dumps(
-            {"audio_filepath": result.source.path, "duration": round(result.duration, 3), "text": result.text},
-            ensure_ascii=False,
-        )
-    return f"{result.source.path}\t{result.text}" if many else result.text
+def _transcriber(args: argparse.Namespace, overrides: list[str]) -> Transcriber:
+    model = load_model(args.model)
+    decoder = build_decoder(decoder_config(model.config.get("decoder") or {}, overrides), model.tokenizer)
+    return Transcriber(
+        model,
+        decoder,
+        device=args.device,
+        max_batch_seconds=args.batch_seconds,
+        chunk_seconds=args.chunk_seconds,
+        context_seconds=args.context_seconds,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    overrides = [a for a in args.inputs if is_decoder_override(a)]
+    audio = [a for a in args.inputs if not is_decoder_override(a)]
     try:
-        sources = _sources(args)
-        transcriber = Transcriber.from_file(args.model, device=args.device, max_batch_seconds=args.batch_seconds)
-    except (ManifestError, ModelFileError) as e:
+        sources = _sources(args, audio)
+        transcriber = _transcriber(args, overrides)
+    except (ManifestError, ModelFileError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if not sources:
         print("error: no audio given (pass files or --manifest)", file=sys.stderr)
         return 2
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    if args.format in ("srt", "vtt") and len(sources) > 1 and not args.output_dir:
+        print(f"error: {args.format} holds one file's subtitles; use --output-dir for several files", file=sys.stderr)
+        return 2
+    write = WRITERS[args.format]
+    many = len(sources) > 1
     failed = 0
-    try:
-        for result in transcriber.transcribe(sources, progress=len(sources) > 1 and sys.stderr.isatty()):
+    with ExitStack() as stack:
+        stream = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stdout
+        for result in transcriber.transcribe(sources, progress=many and sys.stderr.isatty()):
             if result.error:
                 failed += 1
                 print(f"error: {result.error}", file=sys.stderr)
+            elif args.output_dir:
+                path = Path(args.output_dir) / f"{Path(result.source.path).stem}.{SUFFIX[args.format]}"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with open(path, "w", encoding="utf-8") as out:
+                    write(result, out)
+            elif args.format == "text" and many:
+                print(f"{result.source.path}\t{result.text}", file=stream, flush=True)
             else:
-                print(_line(result, args.format, len(sources) > 1), file=out, flush=True)
-    finally:
-        if out is not sys.stdout:
-            out.close()
+                write(result, stream)
+                stream.flush()
     if failed:
         print(f"{failed} of {len(sources)} file(s) failed", file=sys.stderr)
     return 1 if failed else 0

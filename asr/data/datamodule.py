@@ -23,6 +23,7 @@ class ASRDataModule(L.LightningDataModule):
         max_batch_size: int = 10_000,
         num_workers: int = 0,
         speed_perturb: Sequence[float] = (),
+        gain_db: Sequence[float] | None = None,
         seed: int = 0,
     ):
         super().__init__()
@@ -32,9 +33,10 @@ class ASRDataModule(L.LightningDataModule):
         self.max_batch_size = max_batch_size
         self.num_workers = num_workers
         self.speed_perturb = speed_perturb
+        self.gain_db = gain_db
         self.seed = seed
 
-    def _loader(self, data: LabeledSet, shuffle: bool, speeds: Sequence[float]) -> DataLoader:
+    def _loader(self, data: LabeledSet, shuffle: bool, augment: bool) -> DataLoader:
         trainer = self.trainer
         sampler = DurationBatchSampler(
             data.durations,
@@ -46,7 +48,9 @@ class ASRDataModule(L.LightningDataModule):
             world_size=trainer.world_size if trainer else 1,
         )
         return DataLoader(
-            UtteranceDataset(data, self.sample_rate, speeds),
+            UtteranceDataset(
+                data, self.sample_rate, self.speed_perturb if augment else (), self.gain_db if augment else None
+            ),
             batch_sampler=sampler,
             collate_fn=collate,
             num_workers=self.num_workers,
@@ -54,7 +58,7 @@ class ASRDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train, shuffle=True, speeds=self.speed_perturb)
+        return self._loader(self.train, shuffle=True, augment=True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val, shuffle=False, speeds=())
+        return self._loader(self.val, shuffle=False, augment=False)

@@ -67,12 +67,22 @@ def select_trainable(
 
 
 class UtteranceDataset(Dataset):
-    """Loads each utterance's audio (optionally speed-perturbed); unreadable files yield ``None`` and a warning."""
+    """Loads each utterance's audio, optionally speed-perturbed and with a random gain.
 
-    def __init__(self, data: LabeledSet, sample_rate: int, speed_perturb: Sequence[float] = ()):
+    Unreadable files yield ``None`` and a warning naming them.
+    """
+
+    def __init__(
+        self,
+        data: LabeledSet,
+        sample_rate: int,
+        speed_perturb: Sequence[float] = (),
+        gain_db: Sequence[float] | None = None,
+    ):
         self.data = data
         self.sample_rate = sample_rate
         self.speeds = [float(s) for s in speed_perturb]
+        self.gain_db = tuple(gain_db) if gain_db else None
 
     def __len__(self) -> int:
         return len(self.data.utterances)
@@ -89,6 +99,9 @@ class UtteranceDataset(Dataset):
             if speed != 1.0:
                 # Resampling from speed*rate to rate plays the audio `speed` times faster, as in Kaldi's recipes.
                 wav = AF.resample(wav, int(round(self.sample_rate * speed)), self.sample_rate)
+        if self.gain_db:
+            low, high = self.gain_db
+            wav = wav * 10 ** ((low + (high - low) * float(torch.rand(()))) / 20)
         return {"index": index, "wav": wav, "tokens": torch.tensor(self.data.tokens[index], dtype=torch.long)}
 
 

@@ -1,0 +1,253 @@
+"""CTC beam search with torchaudio's flashlight decoder, optionally with a KenLM n-gram LM and a lexicon.
+
+Flashlight names the blank ``-`` and the word separator ``|``; our tokenizer's
+blank (id 0) and space map to them, so flashlight's token ids are our ids.
+
+Without a lexicon the search is over tokens and an LM scores tokens (a
+character LM whose "words" are characters and ``|``). With a lexicon the search
+only forms lexicon words and the LM scores words. Lexicon lines spell a word
+with tokens and no trailing ``|`` (``three t h r e e``): the model emits no space
+after the last word, and flashlight drops a final word whose spelling demands one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import torch
+from flashlight.lib.text.decoder.kenlm import KenLM
+from flashlight.lib.text.dictionary import Dictionary
+from torchaudio.models.decoder import CTCHypothesis, ctc_decoder
+
+from asr.decoding.base import Hypothesis
+from asr.text.tokenizer import CharTokenizer, TokenizerError
+
+BLANK_TOKEN = "-"
+WORD_TOKEN = "|"
+ARPA_HEADER = "\\data\\"
+KENLM_BINARY_MAGIC = b"mmap lm "
+LM_SPECIAL_WORDS = frozenset({"<s>", "</s>", "<unk>"})
+
+
+class DecoderFileError(ValueError):
+    """A language model or lexicon file is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class BeamSearchOptions:
+    """The ``decoder`` config section for ``type: beam`` (see conf/decoder/beam.yaml)."""
+
+    beam_size: int = 50
+    beam_threshold: float = 50.0
+    beam_size_token: int | None = None  # None: every token
+    lm: str | None = None  # ARPA or KenLM binary file
+    lm_weight: float = 1.0
+    word_score: float = 0.0
+    unk_score: float = -math.inf
+    sil_score: float = 0.0
+    lexicon: str | None = None  # None: lexicon-free
+    nbest: int = 1
+
+    @classmethod
+    def from_config(cls, config: dict) -> BeamSearchOptions:
+        """Options from a config section; its ``type`` key is ignored, unknown keys are an error."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(config) - names - {"type"})
+        if unknown:
+            raise ValueError(f"unknown beam decoder option(s) {unknown} (valid: {sorted(names)})")
+        return cls(**{k: v for k, v in config.items() if k in names})
+
+
+def flashlight_tokens(tokenizer: CharTokenizer) -> list[str]:
+    """Flashlight's token list in our id order: the blank becomes ``-`` and the space ``|``."""
+    if " " not in tokenizer.symbols:
+        raise TokenizerError("beam search needs a tokenizer with a space symbol to separate words")
+    clashes = {BLANK_TOKEN, WORD_TOKEN} & set(tokenizer.symbols)
+    if clashes:
+        raise TokenizerError(f"tokenizer symbols {sorted(clashes)} are reserved by the flashlight decoder")
+    return [BLANK_TOKEN] + [WORD_TOKEN if s == " " else s for s in tokenizer.symbols]
+
+
+def write_lexicon(words: Iterable[str], tokenizer: CharTokenizer, path: str | os.PathLike) -> None:
+    """Write a flashlight lexicon (``word w o r d`` a line) for ``words``, spelled with ``tokenizer``.
+
+    Raises TokenizerError naming every word the tokenizer cannot spell.
+    """
+    tokens = flashlight_tokens(tokenizer)
+    lines, bad = [], []
+    for word in dict.fromkeys(words):
+        try:
+            ids = tokenizer.encode(word) if word.split() == [word] else []
+        except TokenizerError:
+            ids = []
+        if ids:
+            lines.append(f"{word} {' '.join(tokens[i] for i in ids)}\n")
+        else:
+            bad.append(word)
+    if bad:
+        raise TokenizerError(f"cannot spell these lexicon words with the tokenizer: {bad}")
+    Path(path).write_text("".join(lines), encoding="utf-8")
+
+
+def read_lexicon(path: str | os.PathLike, tokens: list[str]) -> dict[str, list[list[int]]]:
+    """Spellings (token ids) of each word of a lexicon file, checked against ``tokens``."""
+    index = {t: i for i, t in enumerate(tokens) if t not in (BLANK_TOKEN, WORD_TOKEN)}
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise DecoderFileError(f"{path}: cannot read lexicon: {getattr(e, 'strerror', None) or e}") from e
+    spellings: dict[str, list[list[int]]] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        word, *spelling = line.split()
+        if not spelling:
+            raise DecoderFileError(f"{path}: line {number}: expected 'word t o k e n s', got {line!r}")
+        if {BLANK_TOKEN, WORD_TOKEN} & set(spelling):
+            raise DecoderFileError(
+                f"{path}: line {number}: spell words without {BLANK_TOKEN!r} or {WORD_TOKEN!r}"
+                " (the decoder places word separators itself)"
+            )
+        unknown = [t for t in spelling if t not in index]
+        if unknown:
+            raise DecoderFileError(f"{path}: line {number}: tokens {unknown} are not in the model's vocabulary")
+        spellings.setdefault(word, []).append([index[t] for t in spelling])
+    if not spellings:
+        raise DecoderFileError(f"{path}: lexicon has no words")
+    return spellings
+
+
+def _lm_format(path: str | os.PathLike) -> str:
+    """``arpa`` or ``binary`` (KenLM); fails clearly for anything else, as flashlight's own errors are obscure."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as e:
+        raise DecoderFileError(f"{path}: cannot read language model: {e.strerror}") from e
+    if head.startswith(KENLM_BINARY_MAGIC):
+        return "binary"
+    first = next((line.strip() for line in head.splitlines() if line.strip()), b"")
+    if first != ARPA_HEADER.encode():
+        raise DecoderFileError(
+            f"{path}: not an ARPA file (first line should be {ARPA_HEADER}) nor a KenLM binary; got {first[:60]!r}"
+        )
+    return "arpa"
+
+
+def _arpa_unigrams(path: str | os.PathLike) -> set[str]:
+    """The words of an ARPA file's 1-gram section."""
+    words, inside = set(), False
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("\\"):
+                if inside:
+                    break
+                inside = line == "\\1-grams:"
+            elif inside and len(line.split()) > 1:
+                words.add(line.split()[1])
+    return words
+
+
+def _check_token_lm(path: str, tokens: list[str]) -> None:
+    """Without a lexicon the LM's words must be our tokens; a word LM would score every token as unknown.
+
+    Only an ARPA file's vocabulary can be listed cheaply; a binary is taken on trust.
+    """
+    words = _arpa_unigrams(path) - LM_SPECIAL_WORDS
+    if not words <= set(tokens):
+        example = sorted(words - set(tokens))[:3]
+        raise DecoderFileError(
+            f"{path}: a word-level LM (words like {example}) needs a lexicon (decoder.lexicon); "
+            f"lexicon-free decoding takes an LM over tokens with {WORD_TOKEN!r} between words"
+        )
+
+
+def _language_model(path: str | None, tokens: list[str], lexicon: str | None) -> str | KenLM | None:
+    """``ctc_decoder``'s ``lm``: the path of a word LM (read over the lexicon's words) or a token LM over our ids.
+
+    Lexicon-free, flashlight hands token ids to the LM, but torchaudio would build
+    that LM's dictionary in hash order, not token order; it is built here instead.
+    """
+    if path is None:
+        return None
+    if _lm_format(path) == "arpa" and not lexicon:
+        _check_token_lm(path, tokens)
+    return path if lexicon else KenLM(path, Dictionary(tokens))
+
+
+def _word_breaks(tokens: list[int], words: list[str], spellings: dict[str, list[list[int]]], space: int) -> list[int]:
+    """Positions of tokens starting a word straight after another word, with no separator between.
+
+    The lexicon search may join two words without a ``|``; the text needs one.
+    """
+    breaks, i = [], 0
+    for k, word in enumerate(words):
+        while i < len(tokens) and tokens[i] == space:
+            i += 1
+        spelled = next((s for s in spellings.get(word, []) if tokens[i : i + len(s)] == s), None)
+        if spelled is None:  # e.g. an <unk> word: leave the tokens as they are
+            return []
+        if k and tokens[i - 1] != space:
+            breaks.append(i)
+        i += len(spelled)
+    return breaks
+
+
+class BeamSearchDecoder:
+    """CTC prefix beam search (flashlight), with an optional n-gram LM and lexicon; see ``BeamSearchOptions``."""
+
+    def __init__(self, tokenizer: CharTokenizer, options: BeamSearchOptions | None = None):
+        self.options = options = options or BeamSearchOptions()
+        tokens = flashlight_tokens(tokenizer)
+        self.space = tokens.index(WORD_TOKEN)
+        self.spellings = read_lexicon(options.lexicon, tokens) if options.lexicon else None
+        try:
+            self._decoder = ctc_decoder(
+                lexicon=options.lexicon,
+                tokens=tokens,
+                lm=_language_model(options.lm, tokens, options.lexicon),
+                nbest=options.nbest,
+                beam_size=options.beam_size,
+                beam_size_token=options.beam_size_token,
+                beam_threshold=options.beam_threshold,
+                lm_weight=options.lm_weight,
+                word_score=options.word_score,
+                unk_score=options.unk_score,
+                sil_score=options.sil_score,
+                blank_token=BLANK_TOKEN,
+                sil_token=WORD_TOKEN,
+            )
+        except RuntimeError as e:  # KenLM's load errors surface as RuntimeError
+            if not options.lm:
+                raise
+            raise DecoderFileError(
+                f"{options.lm}: cannot load language model: {str(e).strip().splitlines()[-1]}"
+            ) from e
+
+    def decode(self, log_probs: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
+        """Best hypothesis for each utterance of a (B, T, V) batch of CTC log-probabilities."""
+        return [best[0] if best else Hypothesis([], [], -math.inf) for best in self.decode_nbest(log_probs, lengths)]
+
+    def decode_nbest(self, log_probs: torch.Tensor, lengths: torch.Tensor) -> list[list[Hypothesis]]:
+        """Up to ``nbest`` hypotheses for each utterance, best first."""
+        emissions = log_probs.detach().float().cpu().contiguous()
+        results = self._decoder(emissions, lengths.detach().cpu().to(torch.int32))
+        return [[self._hypothesis(h) for h in nbest] for nbest in results]
+
+    def _hypothesis(self, hyp: CTCHypothesis) -> Hypothesis:
+        # Flashlight brackets its frame labels with a "|" before the first frame and after the last,
+        # so timestep t is frame t - 1; those edge separators (and any real ones) are dropped.
+        tokens, frames = hyp.tokens.tolist(), (hyp.timesteps - 1).tolist()
+        first = next((i for i, t in enumerate(tokens) if t != self.space), len(tokens))
+        last = max((i + 1 for i, t in enumerate(tokens) if t != self.space), default=first)
+        tokens, frames = tokens[first:last], frames[first:last]
+        if self.spellings is not None:
+            for i in reversed(_word_breaks(tokens, hyp.words, self.spellings, self.space)):
+                tokens.insert(i, self.space)
+                frames.insert(i, frames[i])
+        return Hypothesis(tokens, frames, float(hyp.score))

@@ -1,0 +1,100 @@
+"""Word start/end times and confidences, from a forced alignment of the decoded tokens to the log-probabilities.
+
+The decoder only says on which frame each token spiked; forcing the decoded
+tokens through ``torchaudio.functional.forced_align`` gives the span of frames
+each token holds, which is what word boundaries are made of.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torchaudio.functional as AF
+from torchaudio.functional import TokenSpan
+
+from asr.text.tokenizer import BLANK_ID, CharTokenizer
+
+# Seconds from ``frame * seconds_per_frame`` to where output frame ``frame`` starts in the audio.
+# Geometry gives 22.5 ms: output frame i of the 4x model sees log-mel frames 4i..4i+6 (two unpadded
+# 3x3 convolutions of stride 2), centred on log-mel frame 4i+3, whose 25 ms window is centred
+# 3 * 10 + 12.5 = 42.5 ms after 4i * 10 ms, and a frame starts half a frame (20 ms) before its centre.
+# But the BiLSTM emits each word's tokens early (its first letters as soon as the previous word
+# ends), so boundaries measured on data/digits/dev.jsonl lie ~175 ms later still: the value is the
+# offset tools/word_timing_report.py suggests there, alike (~0.2 s) for three digits models.
+FRAME_OFFSET = 0.2
+
+
+@dataclass
+class Word:
+    """A decoded word, its time span in seconds and a confidence in [0, 1]."""
+
+    word: str
+    start: float
+    end: float
+    confidence: float
+
+
+def words_from_alignment(
+    log_probs: torch.Tensor,
+    tokens: list[int],
+    tokenizer: CharTokenizer,
+    seconds_per_frame: float,
+    time_offset: float = 0.0,
+    frames: list[int] | None = None,
+    frame_offset: float = FRAME_OFFSET,
+) -> list[Word]:
+    """Timed words of one utterance's decoded ``tokens`` (space-separated, no blanks).
+
+    ``log_probs`` (T, V) are the utterance's valid frames; ``time_offset`` is
+    where they start in the audio (a chunk's offset), ``frame_offset`` where a
+    frame starts relative to its nominal time (see ``FRAME_OFFSET``); times are
+    kept within the T frames. When the tokens cannot be forced through T frames,
+    each token holds the one frame the decoder emitted it on (``frames``), or
+    tokens are spread evenly. A word's confidence is that of its least certain
+    token, each token taken at its most probable aligned frame: on digits dev
+    this separates right from wrong words better than mean log-probabilities.
+    """
+    if not tokens:
+        return []
+    log_probs = log_probs.detach().float().cpu()
+    space = tokenizer.encode(" ")[0]
+    last = log_probs.shape[0] * seconds_per_frame
+
+    def seconds(frame: int) -> float:
+        return time_offset + min(max(frame * seconds_per_frame + frame_offset, 0.0), last)
+
+    words = []
+    for group in _split_words(_token_spans(log_probs, tokens, frames), space):
+        text = tokenizer.decode(span.token for span in group)
+        words.append(Word(text, seconds(group[0].start), seconds(group[-1].end), _confidence(group, log_probs)))
+    return words
+
+
+def _token_spans(log_probs: torch.Tensor, tokens: list[int], frames: list[int] | None) -> list[TokenSpan]:
+    """One span of frames per token."""
+    repeats = sum(a == b for a, b in zip(tokens, tokens[1:]))
+    if len(tokens) + repeats <= log_probs.shape[0]:
+        targets = torch.tensor([tokens], dtype=torch.int32)
+        labels, scores = AF.forced_align(log_probs[None], targets, blank=BLANK_ID)
+        return AF.merge_tokens(labels[0], scores[0], blank=BLANK_ID)
+    if frames is None:
+        frames = [i * log_probs.shape[0] // len(tokens) for i in range(len(tokens))]
+    return [TokenSpan(t, f, f + 1, log_probs[f, t].item()) for t, f in zip(tokens, frames)]
+
+
+def _split_words(spans: list[TokenSpan], space: int) -> list[list[TokenSpan]]:
+    """Runs of spans between separators."""
+    words, current = [], []
+    for span in spans:
+        if span.token != space:
+            current.append(span)
+        elif current:
+            words.append(current)
+            current = []
+    return words + [current] if current else words
+
+
+def _confidence(spans: list[TokenSpan], log_probs: torch.Tensor) -> float:
+    """The lowest, over the word's tokens, of a token's highest probability on its aligned frames."""
+    return min(log_probs[s.start : s.end, s.token].max().exp().item() for s in spans)

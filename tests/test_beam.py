@@ -1,0 +1,143 @@
+from pathlib import Path
+
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from asr.decoding import BeamSearchDecoder, BeamSearchOptions, DecoderFileError, GreedyDecoder, build_decoder
+from asr.decoding.beam import write_lexicon
+from asr.text import CharTokenizer, TokenizerError
+
+REPO = Path(__file__).resolve().parents[1]
+TOKENIZER = CharTokenizer.build(["bat cat hat"])  # " ", a, b, c, h, t
+
+# Unigram log10 probabilities; KenLM needs a bigram section, so one bigram is given.
+WORD_ARPA = """\\data\\
+ngram 1=6
+ngram 2=1
+
+\\1-grams:
+-1.0\t<unk>\t0
+-99\t<s>\t-0.3
+-0.7\t</s>\t0
+-0.2\tbat\t-0.1
+-3.0\tcat\t-0.1
+-1.0\that\t-0.1
+
+\\2-grams:
+-0.1\t<s> bat
+
+\\end\\
+"""
+
+
+def emissions(*frames: str | dict[str, float]) -> torch.Tensor:
+    """(1, T, V) log-probs; a frame is a symbol ('-' blank) holding 0.9 of the mass, or {symbol: prob}."""
+    ids = {"-": 0, **{s: i + 1 for i, s in enumerate(TOKENIZER.symbols)}}
+    probs = torch.full((len(frames), TOKENIZER.vocab_size), 1e-3)
+    for t, frame in enumerate(frames):
+        for symbol, p in (frame if isinstance(frame, dict) else {frame: 0.9}).items():
+            probs[t, ids[symbol]] = p
+    return (probs / probs.sum(-1, keepdim=True)).log()[None]
+
+
+def beam(**options) -> BeamSearchDecoder:
+    return BeamSearchDecoder(TOKENIZER, BeamSearchOptions(beam_size=20, **options))
+
+
+def text(decoder, log_probs: torch.Tensor) -> str:
+    (hyp,) = decoder.decode(log_probs, torch.tensor([log_probs.shape[1]]))
+    return TOKENIZER.decode(hyp.tokens)
+
+
+# "bat" acoustically a bit less likely than "cat" on the first letter
+AMBIGUOUS = ("-", {"b": 0.45, "c": 0.55}, "-", "a", "t", "-")
+
+
+@pytest.fixture
+def word_lm(tmp_path: Path) -> Path:
+    path = tmp_path / "words.arpa"
+    path.write_text(WORD_ARPA)
+    return path
+
+
+@pytest.fixture
+def lexicon(tmp_path: Path) -> Path:
+    path = tmp_path / "lexicon.txt"
+    write_lexicon(["bat", "cat", "hat"], TOKENIZER, path)
+    return path
+
+
+def test_beam_without_lm_matches_greedy_on_clear_input():
+    a = emissions("-", "c", "c", "a", "-", "t", " ", " ", "-", "h", "a", "-", "a", "t", "-")
+    b = torch.nn.functional.pad(emissions("b", "a", "t"), (0, 0, 0, a.shape[1] - 3), value=-1e4)
+    log_probs, lengths = torch.cat([a, b]), torch.tensor([a.shape[1], 3])
+    greedy = GreedyDecoder().decode(log_probs, lengths)
+    beamed = beam().decode(log_probs, lengths)
+    assert [h.tokens for h in beamed] == [h.tokens for h in greedy]
+    assert [h.frames for h in beamed] == [h.frames for h in greedy]
+    assert TOKENIZER.decode(beamed[0].tokens) == "cat haat"
+
+
+def test_word_lm_prefers_likely_word(word_lm, lexicon):
+    assert text(beam(lexicon=str(lexicon)), emissions(*AMBIGUOUS)) == "cat"
+    assert text(beam(lexicon=str(lexicon), lm=str(word_lm), lm_weight=1.0), emissions(*AMBIGUOUS)) == "bat"
+
+
+def test_token_lm_without_lexicon(tmp_path):
+    lm = tmp_path / "chars.arpa"
+    lm.write_text(WORD_ARPA.replace("bat", "b").replace("cat", "c").replace("hat", "|"))
+    assert text(beam(), emissions(*AMBIGUOUS)) == "cat"
+    assert text(beam(lm=str(lm)), emissions(*AMBIGUOUS)) == "bat"
+
+
+def test_lexicon_only_outputs_lexicon_words(lexicon):
+    # greedy reads "bct" and "hatcat" (no space): the lexicon turns them into words
+    log_probs = emissions("b", {"c": 0.5, "a": 0.4}, "t", " ", "h", "a", "t", "-", "c", "a", "t")
+    assert TOKENIZER.decode(GreedyDecoder().decode(log_probs, torch.tensor([11]))[0].tokens) == "bct hatcat"
+    assert text(beam(lexicon=str(lexicon)), log_probs) == "bat hat cat"
+
+
+def test_missing_lm_is_named(tmp_path):
+    with pytest.raises(DecoderFileError, match="nope.arpa"):
+        beam(lm=str(tmp_path / "nope.arpa"))
+
+
+def test_malformed_lm_is_named(tmp_path, lexicon):
+    bad = tmp_path / "bad.arpa"
+    bad.write_text("hello world\n")
+    with pytest.raises(DecoderFileError, match=r"bad.arpa: not an ARPA file"):
+        beam(lm=str(bad), lexicon=str(lexicon))
+    unigram_only = tmp_path / "unigram.arpa"
+    unigram_only.write_text("\\data\\\nngram 1=1\n\n\\1-grams:\n-1.0\tbat\n\n\\end\\\n")
+    with pytest.raises(DecoderFileError, match=r"unigram.arpa: cannot load language model"):
+        beam(lm=str(unigram_only), lexicon=str(lexicon))
+
+
+def test_word_lm_without_lexicon_is_refused(word_lm):
+    with pytest.raises(DecoderFileError, match="needs a lexicon"):
+        beam(lm=str(word_lm))
+
+
+def test_unspellable_lexicon_word_is_named(tmp_path):
+    with pytest.raises(TokenizerError, match="dog"):
+        write_lexicon(["bat", "dog", "cat"], TOKENIZER, tmp_path / "lexicon.txt")
+
+
+def test_bad_lexicon_file_is_named(tmp_path):
+    with pytest.raises(DecoderFileError, match="missing.txt"):
+        beam(lexicon=str(tmp_path / "missing.txt"))
+    bad = tmp_path / "lexicon.txt"
+    bad.write_text("bat b a t\ndog d o g\n")
+    with pytest.raises(DecoderFileError, match=r"lexicon.txt: line 2: tokens \['d', 'o', 'g'\]"):
+        beam(lexicon=str(bad))
+    bad.write_text("bat b a t |\n")  # torchaudio's examples end spellings with the separator
+    with pytest.raises(DecoderFileError, match=r"lexicon.txt: line 1: spell words without"):
+        beam(lexicon=str(bad))
+
+
+def test_config_group_builds_a_beam_decoder():
+    config = OmegaConf.to_container(OmegaConf.load(REPO / "conf/decoder/beam.yaml"))
+    assert isinstance(build_decoder(config, TOKENIZER), BeamSearchDecoder)
+    with pytest.raises(ValueError, match="unknown beam decoder option"):
+        build_decoder({**config, "beam_width": 3}, TOKENIZER)

@@ -1,0 +1,69 @@
+import pytest
+import torch
+
+from asr.decoding import GreedyDecoder, words_from_alignment
+from asr.decoding.words import FRAME_OFFSET
+from asr.text import CharTokenizer
+
+TOKENIZER = CharTokenizer.build(["ab c"])  # " ", a, b, c
+IDS = {"-": 0, " ": 1, "a": 2, "b": 3, "c": 4}
+SPF = 0.04
+
+
+def emissions(*frames: str, sure: float = 0.95, unsure: str = "") -> torch.Tensor:
+    """(T, V) log-probs: a frame's symbol holds ``sure`` of the mass (0.5 if in ``unsure``), the rest even."""
+    probs = torch.empty((len(frames), len(IDS)))
+    for t, symbol in enumerate(frames):
+        p = 0.5 if symbol in unsure else sure
+        probs[t] = (1 - p) / (len(IDS) - 1)
+        probs[t, IDS[symbol]] = p
+    return probs.log()
+
+
+def decoded(log_probs: torch.Tensor) -> list[int]:
+    return GreedyDecoder().decode(log_probs[None], torch.tensor([log_probs.shape[0]]))[0].tokens
+
+
+LOG_PROBS = emissions("-", "a", "a", "-", "b", "-", " ", "-", "c", "c", "-", "-")
+
+
+def test_words_and_frame_spans():
+    words = words_from_alignment(LOG_PROBS, decoded(LOG_PROBS), TOKENIZER, SPF, time_offset=1.0, frame_offset=0.0)
+    assert [w.word for w in words] == ["ab", "c"]
+    assert [(w.start, w.end) for w in words] == pytest.approx([(1.04, 1.2), (1.32, 1.4)])
+
+
+def test_times_are_monotonic_and_within_the_audio():
+    log_probs = torch.cat([LOG_PROBS, emissions(*"-" * 8)])  # room after the last word for FRAME_OFFSET
+    words = words_from_alignment(log_probs, decoded(log_probs), TOKENIZER, SPF)
+    times = [t for w in words for t in (w.start, w.end)]
+    assert times == sorted(times) and all(w.start < w.end for w in words)
+    assert times[0] == pytest.approx(SPF + FRAME_OFFSET)
+    assert times[-1] <= log_probs.shape[0] * SPF
+
+
+def test_times_stay_within_the_frames():
+    words = words_from_alignment(LOG_PROBS, decoded(LOG_PROBS), TOKENIZER, SPF, time_offset=2.0, frame_offset=10.0)
+    assert all(2.0 <= w.start <= w.end <= 2.0 + LOG_PROBS.shape[0] * SPF for w in words)
+    words = words_from_alignment(LOG_PROBS, decoded(LOG_PROBS), TOKENIZER, SPF, time_offset=2.0, frame_offset=-10.0)
+    assert all(w.start == w.end == 2.0 for w in words)
+
+
+def test_uncertain_word_gets_lower_confidence():
+    log_probs = emissions("-", "a", "a", "-", "b", "-", " ", "-", "c", "c", "-", "-", unsure="c")
+    ab, c = words_from_alignment(log_probs, decoded(log_probs), TOKENIZER, SPF)
+    assert 0 <= c.confidence < ab.confidence <= 1
+    assert ab.confidence > 0.9 and c.confidence < 0.6
+
+
+def test_empty_hypothesis():
+    assert words_from_alignment(emissions("-", "-"), [], TOKENIZER, SPF) == []
+
+
+def test_too_few_frames_falls_back_to_decoder_frames():
+    tokens = [IDS["a"], IDS["a"], IDS[" "], IDS["c"]]  # "aa c" needs 5 frames to force-align; there are 3
+    log_probs = emissions("a", " ", "c")
+    words = words_from_alignment(log_probs, tokens, TOKENIZER, SPF, frames=[0, 0, 1, 2], frame_offset=0.0)
+    assert [(w.word, w.start, w.end) for w in words] == [("aa", 0.0, pytest.approx(0.04)), ("c", 0.08, 0.12)]
+    spread = words_from_alignment(log_probs, tokens, TOKENIZER, SPF, frame_offset=0.0)
+    assert [w.word for w in spread] == ["aa", "c"] and all(0 <= w.confidence <= 1 for w in spread)
