@@ -126,11 +126,11 @@ class Transcriber:
                 out[i] = lp[:n]
         return out
 
-    def _decode(self, result: Transcript, pieces: list[torch.Tensor]) -> None:
-        """Decode a source's joined frame posteriors into its text and timed words."""
-        log_probs = torch.cat(pieces) if pieces else torch.zeros(0)
+    def decode(self, result: Transcript, log_probs: torch.Tensor, decoder: Decoder | None = None) -> None:
+        """Fill in ``result``'s text and timed words from its frame log-probabilities (T', V)."""
+        decoder = decoder or self.decoder
         if log_probs.shape[0]:
-            hyp = self.decoder.decode(log_probs[None], torch.tensor([log_probs.shape[0]]))[0]
+            hyp = decoder.decode(log_probs[None], torch.tensor([log_probs.shape[0]]))[0]
             result.text = self.model.tokenizer.decode(hyp.tokens)
             result.words = words_from_alignment(
                 log_probs, hyp.tokens, self.model.tokenizer, self.frame, frames=hyp.frames
@@ -138,6 +138,16 @@ class Transcriber:
 
     def transcribe(self, sources: Iterable[AudioSource | str], progress: bool = False) -> Iterator[Transcript]:
         """Transcripts in input order; unreadable sources come back with ``error`` set."""
+        for result, log_probs in self.posteriors(sources, progress):
+            if not result.error:
+                self.decode(result, log_probs)
+            yield result
+
+    def posteriors(
+        self, sources: Iterable[AudioSource | str], progress: bool = False
+    ) -> Iterator[tuple[Transcript, torch.Tensor]]:
+        """Each source's frame log-probabilities (T', V), stitched across windows, with its still
+        undecoded result, in input order; an unreadable source has ``error`` set and no frames."""
         sources = [AudioSource(s) if isinstance(s, str) else s for s in sources]
         results = [Transcript(s) for s in sources]
         pieces: list[list[torch.Tensor]] = [[] for _ in sources]
@@ -151,14 +161,12 @@ class Transcriber:
                 complete[window.source] |= window.last
             pending.clear()
 
-        def ready() -> Iterator[Transcript]:
+        def ready() -> Iterator[tuple[Transcript, torch.Tensor]]:
             nonlocal emitted
             while emitted < len(sources) and complete[emitted]:
-                result = results[emitted]
-                if not result.error:
-                    self._decode(result, pieces[emitted])
+                frames = pieces[emitted]
                 pieces[emitted] = []
-                yield result
+                yield results[emitted], torch.cat(frames) if frames else torch.zeros(0, 0)
                 emitted += 1
 
         for index, source in enumerate(tqdm(sources, desc="transcribing", unit="file", disable=not progress)):

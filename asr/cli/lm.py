@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 from asr.data.manifest import read_manifest
+from asr.decoding import write_lexicon
 from asr.lm import build_lm
+from asr.text import CharTokenizer, normalize_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--order", type=int, default=3, help="n-gram order; KenLM and the flashlight decoder load 2 and up"
     )
     build.add_argument("--out", required=True, metavar="PATH.arpa", help="ARPA file to write")
+    build.add_argument(
+        "--lexicon",
+        metavar="PATH",
+        help="also write a lexicon of the text's words spelled in characters (for decoder.lexicon)",
+    )
     build.add_argument(
         "--lmplz",
         choices=["auto", "never", "always"],
@@ -64,10 +71,15 @@ def run_build(args: argparse.Namespace) -> int:
         return 2
     try:
         transcripts, bad_rows = _read_manifests(args.manifest)
-        summary = build_lm(_read_text(args.text) + transcripts, args.out, order=args.order, use_lmplz=args.lmplz)
+        lines = _read_text(args.text) + transcripts
+        summary = build_lm(lines, args.out, order=args.order, use_lmplz=args.lmplz)
     except (OSError, ValueError) as e:  # unwritable output; ManifestError and LMBuildError are ValueErrors
         print(f"error: {e}", file=sys.stderr)
         return 2
     bad = f"; {bad_rows} bad manifest rows skipped" if bad_rows else ""
     print(f"{args.out}: {summary}{bad}")
+    if args.lexicon:
+        words = sorted({w for line in lines for w in normalize_text(line).split()})
+        write_lexicon(words, CharTokenizer.build(words), args.lexicon)
+        print(f"{args.lexicon}: {len(words)} words")
     return 1 if bad_rows else 0
