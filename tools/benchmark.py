@@ -39,6 +39,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from asr.audio import AudioError, load_audio
+from asr.config import CONF_DIR
 from asr.data.dataset import LabeledSet, UtteranceDataset, collate, select_trainable
 from asr.data.manifest import Manifest, Utterance, read_manifest
 from asr.data.sampler import DurationBatchSampler
@@ -109,9 +110,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def recipe_config(recipe: Path) -> dict[str, Any]:
-    """The recipe's config resolved by Hydra's compose API, with ``conf/`` on the search path as ``asr train`` has it."""
+    """The recipe's config resolved by Hydra's compose API, with ``conf/`` on the search path as in ``asr train``."""
     with initialize_config_dir(config_dir=str(recipe.resolve()), version_base="1.3"):
-        cfg = compose("config", overrides=[f"hydra.searchpath=[file://{REPO / 'conf'}]"])
+        cfg = compose("config", overrides=[f"hydra.searchpath=[file://{CONF_DIR}]"])
     return OmegaConf.to_container(cfg, resolve=True)
 
 
@@ -205,7 +206,7 @@ def bench_features(manifest: Manifest, features: dict, settings: Settings, devic
 def training_batches(
     data: LabeledSet, sample_rate: int, config: dict, batch_seconds: float, count: int, seed: int
 ) -> list[dict]:
-    """Up to ``count`` batches of a shuffled epoch, loaded into memory (unreadable files are skipped, as in training)."""
+    """Up to ``count`` batches of a shuffled epoch, loaded into memory (unreadable files skipped, as in training)."""
     sampler = DurationBatchSampler(
         data.durations, batch_seconds, config["data"]["max_batch_size"], shuffle=True, seed=seed
     )
@@ -273,10 +274,11 @@ def bench_training(
         Row(
             "training throughput",
             f"{audio / seconds:,.1f} s of audio/s ({n / seconds:.2f} steps/s)",
-            f"{n} steps after {WARMUP_STEPS} warm-up, cycling {len(distinct)} preloaded batches; max_batch_seconds {batch_seconds:g}: mean batch {audio / n:.1f} s of audio "
+            f"{n} steps after {WARMUP_STEPS} warm-up, cycling {len(distinct)} preloaded batches; "
+            f"max_batch_seconds {batch_seconds:g}: mean batch {audio / n:.1f} s of audio "
             f"({padded / n:.1f} s padded, {utts / n:.1f} utterances); {params:,} parameters "
-            f"(BiLSTM {model['num_layers']}×{model['hidden_size']}); fp32, SpecAugment on, grad clip {GRAD_CLIP:g}, AdamW; "
-            "data loading excluded",
+            f"(BiLSTM {model['num_layers']}×{model['hidden_size']}); fp32, SpecAugment on, "
+            f"grad clip {GRAD_CLIP:g}, AdamW; data loading excluded",
         ),
         Row("training memory", memory, "after the timed steps"),
     ]

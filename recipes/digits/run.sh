@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The digits recipe end to end: prepare -> train -> evaluate on the test speaker -> transcribe a sample.
+# The digits recipe end to end: prepare -> language model -> train -> evaluate (greedy and beam) -> transcribe a sample.
 # Usage: bash recipes/digits/run.sh [FSDD_RECORDINGS_DIR] [extra Hydra overrides for training...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -7,11 +7,20 @@ FSDD=${1:-../shared/data/fsdd/recordings}
 shift || true
 DATA=data/digits
 EXP=exp/digits
+BEAM=(decoder=beam "decoder.lm=$EXP/lm/digits3.arpa" "decoder.lexicon=$EXP/lm/lexicon.txt")
 
 asr prepare digits --fsdd-dir "$FSDD" --out-dir "$DATA"
+mkdir -p "$EXP/lm"
+asr lm build --manifest "$DATA/train.jsonl" --order 3 --out "$EXP/lm/digits3.arpa" --lexicon "$EXP/lm/lexicon.txt"
 asr train recipes/digits output_dir="$EXP" "$@"
-asr evaluate "$EXP/model.pt" "$DATA/dev.jsonl" --summary "$EXP/dev-summary.json"
-asr evaluate "$EXP/model.pt" "$DATA/test.jsonl" --summary "$EXP/test-summary.json"
-SAMPLE=$(python -c "import json,sys; r=json.loads(open('$DATA/test.jsonl').readline()); print(r['audio_filepath'] + '\t' + r['text'])")
-echo "reference:  $(cut -f2 <<<"$SAMPLE")"
-echo "transcript: $(asr transcribe "$EXP/model.pt" "$DATA/$(cut -f1 <<<"$SAMPLE")")"
+for split in dev test; do
+  echo "== $split, greedy"
+  asr evaluate "$EXP/model.pt" "$DATA/$split.jsonl" --summary "$EXP/$split-greedy.json"
+  echo "== $split, beam search with lexicon and 3-gram LM"
+  asr evaluate "$EXP/model.pt" "$DATA/$split.jsonl" "${BEAM[@]}" --summary "$EXP/$split-beam-lm.json" \
+    --per-utterance "$EXP/eval-$split-beam-lm.jsonl"
+done
+SAMPLE=$(head -n 1 "$DATA/test.jsonl")
+echo "== a test utterance"
+echo "reference:  $(python -c 'import json,sys; print(json.loads(sys.argv[1])["text"])' "$SAMPLE")"
+echo "transcript: $(asr transcribe "$EXP/model.pt" "$DATA/$(python -c 'import json,sys; print(json.loads(sys.argv[1])["audio_filepath"])' "$SAMPLE")")"
