@@ -65,9 +65,9 @@ def words_from_alignment(
         return time_offset + min(max(frame * seconds_per_frame + frame_offset, 0.0), last)
 
     words = []
-    for group in _split_words(_token_spans(log_probs, tokens, frames), space):
+    for group, stop in _split_words(_token_spans(log_probs, tokens, frames), space):
         text = tokenizer.decode(span.token for span in group)
-        words.append(Word(text, seconds(group[0].start), seconds(group[-1].end), _confidence(group, log_probs)))
+        words.append(Word(text, seconds(group[0].start), seconds(stop), _confidence(group, log_probs)))
     return words
 
 
@@ -83,16 +83,21 @@ def _token_spans(log_probs: torch.Tensor, tokens: list[int], frames: list[int] |
     return [TokenSpan(t, f, f + 1, log_probs[f, t].item()) for t, f in zip(tokens, frames)]
 
 
-def _split_words(spans: list[TokenSpan], space: int) -> list[list[TokenSpan]]:
-    """Runs of spans between separators."""
+def _split_words(spans: list[TokenSpan], space: int) -> list[tuple[list[TokenSpan], int]]:
+    """Runs of spans between separators, each with the frame where the word ends.
+
+    A CTC model emits a word's letters as early spikes and then blanks while the
+    word still sounds; the separator after it falls in the pause, so a word ends
+    where its separator is aligned (the last word, after its last letter).
+    """
     words, current = [], []
     for span in spans:
         if span.token != space:
             current.append(span)
         elif current:
-            words.append(current)
+            words.append((current, span.start))
             current = []
-    return words + [current] if current else words
+    return words + [(current, current[-1].end)] if current else words
 
 
 def _confidence(spans: list[TokenSpan], log_probs: torch.Tensor) -> float:

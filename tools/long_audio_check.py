@@ -1,0 +1,57 @@
+#!/usr/bin/env python
+"""Check chunked long-audio transcription: join a manifest's utterances into one file, transcribe it in
+windows, and compare with one pass over the whole file and with the utterances transcribed one by one.
+
+    python tools/long_audio_check.py exp/digits/model.pt data/digits/test.jsonl --out /tmp/long.wav
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+
+import soundfile as sf
+import torch
+
+from asr.audio import load_audio
+from asr.data.manifest import read_manifest
+from asr.inference import AudioSource, Transcriber
+from asr.metrics import word_errors
+from asr.model_file import load_model
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("model")
+    p.add_argument("manifest")
+    p.add_argument("--out", required=True, help="where to write the joined WAV")
+    p.add_argument("--chunk-seconds", type=float, default=30.0)
+    p.add_argument("--context-seconds", type=float, default=3.0)
+    args = p.parse_args(argv)
+    model = load_model(args.model)
+    rate = model.recognizer.frontend.sample_rate
+    utterances = read_manifest(args.manifest).utterances
+    sf.write(args.out, torch.cat([load_audio(u.audio_filepath, rate) for u in utterances]).numpy(), rate)
+    minutes = sf.info(args.out).duration / 60
+    chunked = Transcriber(model, device="cpu", chunk_seconds=args.chunk_seconds, context_seconds=args.context_seconds)
+    start = time.perf_counter()
+    long_text = next(chunked.transcribe([args.out])).text
+    seconds = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    per_utterance = " ".join(r.text for r in chunked.transcribe([AudioSource(u.audio_filepath) for u in utterances]))
+    one_pass = next(Transcriber(model, device="cpu", chunk_seconds=1e9).transcribe([args.out])).text
+    print(f"joined file: {minutes:.1f} min, {len(utterances)} utterances: {args.out}")
+    print(
+        f"chunked ({args.chunk_seconds:g} s windows, {args.context_seconds:g} s context): {seconds:.1f} s, "
+        f"peak RSS {rss:.2f} GiB (after the chunked run)"
+    )
+    print(f"chunked vs one pass over the whole file: WER {100 * word_errors(one_pass, long_text).rate:.2f}%")
+    print(f"chunked vs per-utterance transcripts:    WER {100 * word_errors(per_utterance, long_text).rate:.2f}%")
+    print(f"one pass vs per-utterance transcripts:   WER {100 * word_errors(per_utterance, one_pass).rate:.2f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
