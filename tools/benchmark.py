@@ -335,6 +335,13 @@ def render_section(heading: str, rows: list[Row], device: torch.device) -> str:
     return "\n".join(lines) + "\n"
 
 
+def publish(path: Path, heading: str, section: str) -> None:
+    """Print a section and write it into the benchmarks file."""
+    print(section)
+    write_section(path, heading, section)
+    print(f"wrote {path}", file=sys.stderr)
+
+
 def write_section(path: Path, heading: str, section: str) -> None:
     """Put ``section`` into ``path``, replacing the section with the same heading or appending it."""
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
@@ -364,10 +371,7 @@ def main(argv: list[str]) -> int:
     rows.append(Row("peak memory (whole run)", f"RSS {peak_rss_gib():.2f} GiB", "ru_maxrss of this process"))
 
     heading = f"{machine_name()} / {device_name(device)}"
-    section = render_section(heading, rows, device)
-    print(section)
-    write_section(Path(args.out), heading, section)
-    print(f"wrote {args.out}", file=sys.stderr)
+    publish(Path(args.out), heading, render_section(heading, rows, device))
     return 0
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from benchmark import cpu_model, device_name, machine_name, write_section
+from benchmark import cpu_model, device_name, machine_name, publish
 
 from asr.data.manifest import read_manifest
 from asr.decoding import BeamSearchOptions, Decoder, GreedyDecoder, build_decoder
@@ -285,10 +285,7 @@ def main(argv: list[str]) -> int:
     rows = [forward, *decoder_rows(args, model.tokenizer, words, cached)]
     heading = f"{machine_name()} / decoding"
     context = Context(device, corpus_summary(cached, unreadable, args.limit), len(words), load)
-    section = render_section(heading, args, rows, context)
-    print(section)
-    write_section(Path(args.out), heading, section)
-    print(f"wrote {args.out}", file=sys.stderr)
+    publish(Path(args.out), heading, render_section(heading, args, rows, context))
     return 0
 
 
