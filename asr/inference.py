@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
 from tqdm import tqdm
 
 from asr.audio import AudioError, audio_duration, load_audio
+from asr.config import decoder_config
 from asr.decoding import Decoder, build_decoder
 from asr.decoding.words import Word, words_from_alignment
 from asr.model_file import LoadedModel, load_model
@@ -97,8 +98,12 @@ class Transcriber:
             )
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike, **kwargs) -> Transcriber:
-        return cls(load_model(path), **kwargs)
+    def from_file(cls, path: str | os.PathLike, decoder_overrides: Sequence[str] = (), **kwargs) -> Transcriber:
+        """A transcriber for a model file, decoding as its saved config says unless ``decoder_overrides``
+        (``decoder=beam decoder.lm=...``) change it."""
+        model = load_model(path)
+        config = decoder_config(model.config.get("decoder") or {}, list(decoder_overrides))
+        return cls(model, build_decoder(config, model.tokenizer), **kwargs)
 
     def _windows(self, index: int, duration: float) -> Iterator[_Window]:
         step, context = self.step_frames * self.frame, self.context_frames * self.frame

@@ -7,12 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from asr.config import decoder_config
 from asr.data.manifest import ManifestError, read_manifest
-from asr.decoding import build_decoder
 from asr.evaluation import evaluate
 from asr.inference import Transcriber
-from asr.model_file import ModelFileError, load_model
+from asr.model_file import ModelFileError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,9 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         manifest = read_manifest(args.manifest)
-        model = load_model(args.model)
-        decoder = build_decoder(decoder_config(model.config.get("decoder") or {}, args.overrides), model.tokenizer)
-        transcriber = Transcriber(model, decoder, device=args.device, max_batch_seconds=args.batch_seconds)
+        transcriber = Transcriber.from_file(
+            args.model, args.overrides, device=args.device, max_batch_seconds=args.batch_seconds
+        )
     except (ManifestError, ModelFileError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -10,11 +10,10 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from asr.config import decoder_config, is_decoder_override
+from asr.config import is_decoder_override
 from asr.data.manifest import ManifestError, read_manifest
-from asr.decoding import build_decoder
 from asr.inference import AudioSource, Transcriber
-from asr.model_file import ModelFileError, load_model
+from asr.model_file import ModelFileError
 from asr.writers import WRITERS
 
 SUFFIX = {"text": "txt", "jsonl": "jsonl", "srt": "srt", "vtt": "vtt"}
@@ -53,11 +52,9 @@ def _sources(args: argparse.Namespace, audio: list[str]) -> list[AudioSource]:
 
 
 def _transcriber(args: argparse.Namespace, overrides: list[str]) -> Transcriber:
-    model = load_model(args.model)
-    decoder = build_decoder(decoder_config(model.config.get("decoder") or {}, overrides), model.tokenizer)
-    return Transcriber(
-        model,
-        decoder,
+    return Transcriber.from_file(
+        args.model,
+        overrides,
         device=args.device,
         max_batch_seconds=args.batch_seconds,
         chunk_seconds=args.chunk_seconds,
