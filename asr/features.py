@@ -1,4 +1,4 @@
-"""Log-mel frontend, normalization statistics and SpecAugment.
+"""Log-mel frontend and normalization statistics.
 
 The frontend runs on the model's device, batched, so feature extraction scales
 with the accelerator. It uses ``center=False`` framing: a frame only sees
@@ -122,51 +122,3 @@ def compute_stats(logmel: LogMel, waveforms: Iterable[torch.Tensor]) -> tuple[to
             if wav.numel() >= logmel.win_length:
                 stats.update(logmel(wav[None])[0])
     return stats.mean_std()
-
-
-class TempoPerturb(nn.Module):
-    """Stretches a batch of frames in time by one random rate in ``[low, high]`` (training only).
-
-    A tempo change without the pitch and formant shift of speed perturbation:
-    speakers differ far more in speaking rate than in vocal tract length.
-    Rate 1.25 makes the batch 1.25 times faster (fewer frames).
-    """
-
-    def __init__(self, low: float = 1.0, high: float = 1.0):
-        super().__init__()
-        if not 0 < low <= high:
-            raise ValueError(f"tempo rates must satisfy 0 < low <= high, got [{low}, {high}]")
-        self.low, self.high = low, high
-
-    def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if not self.training or self.low == self.high == 1.0:
-            return feats, lengths
-        rate = self.low + (self.high - self.low) * float(torch.rand(()))
-        frames = max(1, round(feats.shape[1] / rate))
-        stretched = torch.nn.functional.interpolate(feats.transpose(1, 2), size=frames, mode="linear")
-        return stretched.transpose(1, 2), (lengths / rate).floor().long().clamp(1, frames)
-
-
-class SpecAugment(nn.Module):
-    """Frequency and time masks, drawn independently per utterance, applied to a (B, T, F) batch in place of values 0.
-
-    Time mask width is a fraction of the batch's frame count, so masks scale with utterance length.
-    """
-
-    def __init__(self, freq_masks: int = 2, freq_width: int = 15, time_masks: int = 2, time_width: float = 0.05):
-        super().__init__()
-        self.freq_masks = nn.ModuleList(T.FrequencyMasking(freq_width, iid_masks=True) for _ in range(freq_masks))
-        self.time_masks = time_masks
-        self.time_width = time_width
-
-    def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        if not self.training:
-            return feats
-        x = feats.transpose(1, 2).unsqueeze(1)  # (B, 1, F, T), the layout torchaudio masks expect
-        for mask in self.freq_masks:
-            x = mask(x)
-        width = int(self.time_width * x.shape[-1])
-        if width > 0:
-            for _ in range(self.time_masks):
-                x = T.TimeMasking(width, iid_masks=True)(x)
-        return x.squeeze(1).transpose(1, 2)

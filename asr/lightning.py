@@ -1,4 +1,4 @@
-"""The LightningModule: CTC training with SpecAugment, AdamW with warmup and cosine decay, validation WER/CER."""
+"""The LightningModule: CTC training with batch augmentation, AdamW with warmup and cosine decay, validation WER/CER."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 from torchmetrics.text import CharErrorRate, WordErrorRate
 
 from asr.decoding import GreedyDecoder
-from asr.features import SpecAugment, TempoPerturb
+from asr.augment import BatchAugment
 from asr.model import build_recognizer
 from asr.text import tokenizer_from_dict
 from asr.text.tokenizer import BLANK_ID
@@ -36,8 +36,7 @@ class ASRModule(L.LightningModule):
         self.save_hyperparameters()
         self.tokenizer = tokenizer_from_dict(tokenizer)
         self.recognizer = build_recognizer(config["features"], config["model"], self.tokenizer.vocab_size)
-        self.spec_augment = SpecAugment(**config["features"].get("spec_augment") or {"freq_masks": 0, "time_masks": 0})
-        self.tempo = TempoPerturb(*(config["features"].get("tempo_perturb") or (1.0, 1.0)))
+        self.augment = BatchAugment(config.get("augment") or {}, config["features"]["sample_rate"])
         self.ctc = torch.nn.CTCLoss(blank=BLANK_ID, zero_infinity=True)
         self.decoder = GreedyDecoder()
         self.val_wer = WordErrorRate()
@@ -48,10 +47,12 @@ class ASRModule(L.LightningModule):
         return self.recognizer(wav, lengths)
 
     def _loss(self, batch: dict, augment: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        feats, frames = self.recognizer.frontend(batch["wav"], batch["wav_lengths"])
+        wav, lengths = batch["wav"], batch["wav_lengths"]
         if augment:
-            feats, frames = self.tempo(feats, frames)
-            feats = self.spec_augment(feats)
+            wav = self.augment.waveforms(wav, lengths)
+        feats, frames = self.recognizer.frontend(wav, lengths)
+        if augment:
+            feats, frames = self.augment.features(feats, frames)
         log_probs, out_lengths = self.recognizer.acoustic(feats, frames)
         loss = self.ctc(log_probs.transpose(0, 1).float(), batch["targets"], out_lengths, batch["target_lengths"])
         return loss, log_probs, out_lengths

@@ -76,16 +76,17 @@ def train(config: dict[str, Any], output_dir: str | os.PathLike, callbacks: Sequ
 
     module = ASRModule(config, tokenizer.to_dict())
     module.recognizer.frontend.set_stats(*feature_stats(train_manifest, features))
-    speeds = list(data.get("speed_perturb") or [])
+    augment = config.get("augment") or {}
+    speeds = list(augment.get("speed_perturb") or [])
     datamodule = ASRDataModule(
-        train=_labeled(train_manifest, tokenizer, module, data, max(speeds, default=1.0) * module.tempo.high),
+        train=_labeled(train_manifest, tokenizer, module, data, max(speeds, default=1.0) * module.augment.tempo.high),
         val=_labeled(val_manifest, tokenizer, module, data, 1.0),
         sample_rate=features["sample_rate"],
         max_batch_seconds=data["max_batch_seconds"],
         max_batch_size=data["max_batch_size"],
         num_workers=data["num_workers"],
         speed_perturb=speeds,
-        gain_db=data.get("gain_db"),
+        gain_db=augment.get("gain_db"),
         seed=config["seed"],
     )
     checkpoint = ModelCheckpoint(

@@ -47,8 +47,8 @@ if __name__ == "__main__":
             "win_ms": 25.0,
             "hop_ms": 10.0,
             "stats_max_utterances": 20,
-            "spec_augment": None,
         },
+        "augment": {"spec_augment": None},
         "model": {"subsampling": 4, "conv_channels": 4, "hidden_size": 16, "num_layers": 1, "dropout": 0.0},
         "data": {
             "train_manifest": manifest,
@@ -57,7 +57,6 @@ if __name__ == "__main__":
             "max_batch_size": 4,
             "max_duration": 30.0,
             "num_workers": 0,
-            "speed_perturb": [],
         },
         "optim": {"lr": 1e-2, "betas": [0.9, 0.98], "weight_decay": 0.0, "warmup_steps": 1, "min_lr_ratio": 0.1},
         "trainer": {

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 
 from asr.audio import load_audio
-from asr.features import LOG_FLOOR, Frontend, LogMel, SpecAugment, compute_stats
+from asr.features import LOG_FLOOR, Frontend, LogMel, compute_stats
 
 # The frontend and librosa compute the same log-mel (Hann window, Slaney mel scale);
 # they differ only by float32 rounding, well under this bound in the log domain.
@@ -48,17 +48,3 @@ def test_stats_normalize_to_zero_mean_unit_variance():
     normalized = (frames - mean) / std
     assert normalized.mean(0).abs().max() < 1e-3
     assert (normalized.std(0) - 1).abs().max() < 1e-2
-
-
-def test_spec_augment_masks_only_in_training():
-    aug = SpecAugment(freq_masks=2, freq_width=10, time_masks=2, time_width=0.1)
-    feats = torch.randn(4, 200, 80) + 10
-    aug.eval()
-    assert torch.equal(aug(feats), feats)
-    aug.train()
-    torch.manual_seed(0)
-    out = aug(feats)
-    assert out.shape == feats.shape
-    assert (out == 0).any() and not (out == 0).all()
-    masked = out == 0
-    assert not torch.equal(masked[0], masked[1])  # masks differ per utterance
