@@ -9,8 +9,8 @@ import lightning as L
 import torch
 from torchmetrics.text import CharErrorRate, WordErrorRate
 
-from asr.decoding import GreedyDecoder
 from asr.augment import BatchAugment
+from asr.decoding import GreedyDecoder
 from asr.model import build_recognizer
 from asr.text import tokenizer_from_dict
 from asr.text.tokenizer import BLANK_ID

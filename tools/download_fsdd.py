@@ -17,33 +17,13 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import soundfile as sf
+from _download import CHUNK, download
 
 URL = "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/heads/master.zip"
-CHUNK = 1 << 20
-
-
-def download(url: str, target: Path) -> None:
-    """Download ``url`` to ``target`` through ``target.part``, resuming a partial download."""
-    part = target.with_name(target.name + ".part")
-    done = part.stat().st_size if part.exists() else 0
-    request = urllib.request.Request(url, headers={"Range": f"bytes={done}-"} if done else {})
-    try:
-        response = urllib.request.urlopen(request, timeout=60)
-    except urllib.error.HTTPError as e:
-        if e.code != 416:  # 416: nothing left to send, the .part file is complete
-            raise
-    else:
-        with response, part.open("ab" if response.status == 206 else "wb") as f:
-            if done and response.status != 206:
-                print("server ignored the Range request; downloading from the start", file=sys.stderr)
-            shutil.copyfileobj(response, f, CHUNK)
-    part.rename(target)
 
 
 def extract_recordings(archive: Path, dest: Path) -> int:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
+from asr.corpora.common import ImportResult, LayoutError
+from asr.corpora.commonvoice import SPLITS, prepare_commonvoice
 from asr.corpora.digits import DEFAULT_UTTERANCES, DEV_SPEAKER, TEST_SPEAKER, prepare_digits
+from asr.corpora.folder import prepare_folder
+from asr.corpora.kaldi import prepare_kaldi
+from asr.corpora.librispeech import prepare_librispeech
 from asr.data.manifest import read_manifest
 
 
@@ -31,6 +37,74 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             help=f"utterances generated per {split} speaker",
         )
     digits.set_defaults(func=run_digits)
+
+    libri = _importer(corpora, "librispeech", "LibriSpeech: one manifest per subset", _librispeech)
+    libri.add_argument("--root", required=True, help="the LibriSpeech folder holding the subset folders")
+    libri.add_argument(
+        "--subsets", nargs="+", metavar="SUBSET", help="subsets to import (default: every standard subset found)"
+    )
+    cv = _importer(corpora, "commonvoice", "Mozilla Common Voice: one manifest per split", _commonvoice)
+    cv.add_argument("--root", required=True, help="the language folder holding clips/ and <split>.tsv")
+    cv.add_argument(
+        "--splits",
+        nargs="+",
+        default=list(SPLITS),
+        metavar="SPLIT",
+        help=f"<split>.tsv files to import (default: {' '.join(SPLITS)})",
+    )
+    kaldi = _importer(corpora, "kaldi", "a Kaldi data directory (wav.scp, text, segments, utt2spk)", _kaldi)
+    kaldi.add_argument("--data-dir", required=True, help="the Kaldi data directory")
+    kaldi.add_argument("--name", help="manifest name (default: the data directory's name)")
+    kaldi.add_argument("--audio-root", help="folder that relative wav.scp paths start from (default: the current one)")
+    folder = _importer(corpora, "folder", "a folder of audio files with same-named .txt transcripts", _folder)
+    folder.add_argument("--root", required=True, help="the folder, searched recursively")
+    folder.add_argument("--name", help="manifest name (default: the folder's name)")
+
+
+def _importer(
+    corpora: argparse._SubParsersAction, name: str, help: str, run: Callable[[argparse.Namespace], ImportResult]
+) -> argparse.ArgumentParser:
+    """A subcommand that imports a corpus where it lies and writes manifests to --out-dir."""
+    parser = corpora.add_parser(name, help=help)
+    parser.add_argument("--out-dir", required=True, help="where the <name>.jsonl manifests are written")
+    parser.set_defaults(func=run_import, importer=run)
+    return parser
+
+
+def _librispeech(args: argparse.Namespace) -> ImportResult:
+    return prepare_librispeech(args.root, args.out_dir, subsets=args.subsets)
+
+
+def _commonvoice(args: argparse.Namespace) -> ImportResult:
+    return prepare_commonvoice(args.root, args.out_dir, splits=args.splits)
+
+
+def _kaldi(args: argparse.Namespace) -> ImportResult:
+    return prepare_kaldi(args.data_dir, args.out_dir, name=args.name, audio_root=args.audio_root)
+
+
+def _folder(args: argparse.Namespace) -> ImportResult:
+    return prepare_folder(args.root, args.out_dir, name=args.name)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Run a corpus importer and print one line per manifest and the skipped rows.
+
+    Skipped rows are normal (each is named in the log): the exit code is 2 for a
+    folder in the wrong layout, 1 when nothing could be imported, else 0.
+    """
+    try:
+        result = args.importer(args)
+    except LayoutError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    for name, manifest in result.manifests.items():
+        print(f"{name}: {manifest.path} ({manifest.utterances} utterances, {manifest.hours:.2f} h)")
+    print(f"skipped {result.skipped} bad row(s)" + (", each named in a warning above" if result.skipped else ""))
+    if not result.utterances:
+        print("error: nothing could be imported", file=sys.stderr)
+        return 1
+    return 0
 
 
 def run_digits(args: argparse.Namespace) -> int:
