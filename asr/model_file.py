@@ -16,7 +16,7 @@ import torch
 
 from asr import __version__
 from asr.model import SpeechRecognizer, build_recognizer
-from asr.text import CharTokenizer, tokenizer_from_dict
+from asr.text import Tokenizer, tokenizer_from_dict
 
 FORMAT_VERSION = 1
 READABLE_VERSIONS = (1,)
@@ -31,11 +31,11 @@ class LoadedModel:
     """Everything needed to transcribe: the recognizer, its tokenizer and the config it was trained with."""
 
     recognizer: SpeechRecognizer
-    tokenizer: CharTokenizer
+    tokenizer: Tokenizer
     config: dict[str, Any]
 
 
-def save_model(path: str | os.PathLike, recognizer: SpeechRecognizer, tokenizer: CharTokenizer, config: dict) -> None:
+def save_model(path: str | os.PathLike, recognizer: SpeechRecognizer, tokenizer: Tokenizer, config: dict) -> None:
     """Write a model file; ``config`` needs the ``features`` and ``model`` sections."""
     state = {k: v.detach().cpu() for k, v in recognizer.state_dict().items()}
     payload = {

@@ -21,7 +21,7 @@ from asr.data.manifest import Manifest, read_manifest
 from asr.features import LogMel, compute_stats
 from asr.lightning import ASRModule
 from asr.model_file import save_model
-from asr.text import CharTokenizer, normalize_text
+from asr.text import Tokenizer, build_tokenizer, normalize_text
 
 log = logging.getLogger(__name__)
 # The `lightning` package prints through a console handler of its own; send its records
@@ -46,9 +46,7 @@ def feature_stats(manifest: Manifest, features: dict) -> tuple[torch.Tensor, tor
     return compute_stats(logmel, waves)
 
 
-def _labeled(
-    manifest: Manifest, tokenizer: CharTokenizer, module: ASRModule, data: dict, max_speedup: float
-) -> LabeledSet:
+def _labeled(manifest: Manifest, tokenizer: Tokenizer, module: ASRModule, data: dict, max_speedup: float) -> LabeledSet:
     """The rows of ``manifest`` the model can learn from, even when augmentation shortens them ``max_speedup`` times."""
     recognizer = module.recognizer
     sample_rate = recognizer.frontend.sample_rate
@@ -71,8 +69,9 @@ def train(config: dict[str, Any], output_dir: str | os.PathLike, callbacks: Sequ
     L.seed_everything(config["seed"], workers=True)
     data, features = config["data"], config["features"]
     train_manifest, val_manifest = read_manifest(data["train_manifest"]), read_manifest(data["val_manifest"])
-    tokenizer = CharTokenizer.build(normalize_text(u.text) for u in train_manifest.utterances)
-    log.info("tokenizer: %d symbols %r", len(tokenizer.symbols), "".join(tokenizer.symbols))
+    texts = (normalize_text(u.text) for u in train_manifest.utterances)
+    tokenizer = build_tokenizer(config.get("tokenizer") or {}, texts)
+    log.info("tokenizer: %s, %d symbols %s", tokenizer.kind, len(tokenizer.symbols), tokenizer.symbols)
 
     module = ASRModule(config, tokenizer.to_dict())
     module.recognizer.frontend.set_stats(*feature_stats(train_manifest, features))

@@ -68,3 +68,21 @@ def test_too_few_frames_falls_back_to_decoder_frames():
     assert [(w.word, w.start, w.end) for w in words] == [("aa", 0.0, pytest.approx(0.04)), ("c", 0.08, 0.12)]
     spread = words_from_alignment(log_probs, tokens, TOKENIZER, SPF, frame_offset=0.0)
     assert [w.word for w in spread] == ["aa", "c"] and all(0 <= w.confidence <= 1 for w in spread)
+
+
+def test_subword_pieces_group_into_words():
+    from asr.text import SentencePieceTokenizer
+
+    sp = SentencePieceTokenizer.train(["the cat sat on the mat", "a cat and a hat"] * 20, vocab_size=15)
+    tokens = sp.encode("the cat sat")
+    assert any(sp.starts_word(t) for t in tokens)
+    # Each piece spikes on its own frame with blanks between, as a CTC model emits them.
+    log_probs = torch.full((2 * len(tokens) + 1, sp.vocab_size), -20.0)
+    log_probs[:, 0] = 0.0
+    for i, token in enumerate(tokens):
+        log_probs[2 * i + 1] = -20.0
+        log_probs[2 * i + 1, token] = 0.0
+    words = words_from_alignment(log_probs, tokens, sp, SPF, frame_offset=0.0)
+    assert [w.word for w in words] == ["the", "cat", "sat"]
+    times = [t for w in words for t in (w.start, w.end)]
+    assert times == sorted(times)

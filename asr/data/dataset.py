@@ -13,7 +13,7 @@ from torch.utils.data import Dataset
 
 from asr.audio import AudioError, load_audio
 from asr.data.manifest import Manifest, Utterance
-from asr.text import CharTokenizer, TokenizerError, normalize_text
+from asr.text import Tokenizer, TokenizerError, normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class LabeledSet:
 
 def select_trainable(
     manifest: Manifest,
-    tokenizer: CharTokenizer,
+    tokenizer: Tokenizer,
     output_frames: Callable[[float], int],
     max_duration: float = float("inf"),
 ) -> LabeledSet:

@@ -4,7 +4,7 @@ from asr.decoding.base import Decoder, Hypothesis
 from asr.decoding.beam import BeamSearchDecoder, BeamSearchOptions, DecoderFileError, write_lexicon
 from asr.decoding.greedy import GreedyDecoder
 from asr.decoding.words import Word, words_from_alignment
-from asr.text.tokenizer import CharTokenizer
+from asr.text.tokenizer import Tokenizer
 
 __all__ = [
     "BeamSearchDecoder",
@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 
-def build_decoder(config: dict, tokenizer: CharTokenizer | None = None) -> Decoder:
+def build_decoder(config: dict, tokenizer: Tokenizer | None = None) -> Decoder:
     """A decoder from the ``decoder`` config section: ``type: greedy`` or ``type: beam`` (which needs the tokenizer)."""
     kind = config.get("type", "greedy")
     if kind == "greedy":

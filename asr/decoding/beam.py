@@ -24,7 +24,7 @@ from flashlight.lib.text.dictionary import Dictionary
 from torchaudio.models.decoder import CTCHypothesis, ctc_decoder
 
 from asr.decoding.base import Hypothesis
-from asr.text.tokenizer import CharTokenizer, TokenizerError
+from asr.text.tokenizer import Tokenizer, TokenizerError
 
 BLANK_TOKEN = "-"
 WORD_TOKEN = "|"
@@ -62,7 +62,7 @@ class BeamSearchOptions:
         return cls(**{k: v for k, v in config.items() if k in names})
 
 
-def flashlight_tokens(tokenizer: CharTokenizer) -> list[str]:
+def flashlight_tokens(tokenizer: Tokenizer) -> list[str]:
     """Flashlight's token list in our id order: the blank becomes ``-`` and the space ``|``."""
     if " " not in tokenizer.symbols:
         raise TokenizerError("beam search needs a tokenizer with a space symbol to separate words")
@@ -72,7 +72,7 @@ def flashlight_tokens(tokenizer: CharTokenizer) -> list[str]:
     return [BLANK_TOKEN] + [WORD_TOKEN if s == " " else s for s in tokenizer.symbols]
 
 
-def write_lexicon(words: Iterable[str], tokenizer: CharTokenizer, path: str | os.PathLike) -> None:
+def write_lexicon(words: Iterable[str], tokenizer: Tokenizer, path: str | os.PathLike) -> None:
     """Write a flashlight lexicon (``word w o r d`` a line) for ``words``, spelled with ``tokenizer``.
 
     Raises TokenizerError naming every word the tokenizer cannot spell.
@@ -201,7 +201,7 @@ def _word_breaks(tokens: list[int], words: list[str], spellings: dict[str, list[
 class BeamSearchDecoder:
     """CTC prefix beam search (flashlight), with an optional n-gram LM and lexicon; see ``BeamSearchOptions``."""
 
-    def __init__(self, tokenizer: CharTokenizer, options: BeamSearchOptions | None = None):
+    def __init__(self, tokenizer: Tokenizer, options: BeamSearchOptions | None = None):
         self.options = options = options or BeamSearchOptions()
         tokens = flashlight_tokens(tokenizer)
         self.space = tokens.index(WORD_TOKEN)

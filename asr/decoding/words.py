@@ -13,7 +13,7 @@ import torch
 import torchaudio.functional as AF
 from torchaudio.functional import TokenSpan
 
-from asr.text.tokenizer import BLANK_ID, CharTokenizer
+from asr.text.tokenizer import BLANK_ID, Tokenizer
 
 # Seconds from ``frame * seconds_per_frame`` to where output frame ``frame`` starts in the audio.
 # Geometry gives 22.5 ms: output frame i of the 4x model sees log-mel frames 4i..4i+6 (two unpadded
@@ -38,13 +38,13 @@ class Word:
 def words_from_alignment(
     log_probs: torch.Tensor,
     tokens: list[int],
-    tokenizer: CharTokenizer,
+    tokenizer: Tokenizer,
     seconds_per_frame: float,
     time_offset: float = 0.0,
     frames: list[int] | None = None,
     frame_offset: float = FRAME_OFFSET,
 ) -> list[Word]:
-    """Timed words of one utterance's decoded ``tokens`` (space-separated, no blanks).
+    """Timed words of one utterance's decoded ``tokens`` (no blanks): characters or subword pieces.
 
     ``log_probs`` (T, V) are the utterance's valid frames; ``time_offset`` is
     where they start in the audio (a chunk's offset), ``frame_offset`` where a
@@ -58,14 +58,13 @@ def words_from_alignment(
     if not tokens:
         return []
     log_probs = log_probs.detach().float().cpu()
-    space = tokenizer.encode(" ")[0]
     last = log_probs.shape[0] * seconds_per_frame
 
     def seconds(frame: int) -> float:
         return time_offset + min(max(frame * seconds_per_frame + frame_offset, 0.0), last)
 
     words = []
-    for group, stop in _split_words(_token_spans(log_probs, tokens, frames), space):
+    for group, stop in _split_words(_token_spans(log_probs, tokens, frames), tokenizer):
         text = tokenizer.decode(span.token for span in group)
         words.append(Word(text, seconds(group[0].start), seconds(stop), _confidence(group, log_probs)))
     return words
@@ -83,20 +82,27 @@ def _token_spans(log_probs: torch.Tensor, tokens: list[int], frames: list[int] |
     return [TokenSpan(t, f, f + 1, log_probs[f, t].item()) for t, f in zip(tokens, frames)]
 
 
-def _split_words(spans: list[TokenSpan], space: int) -> list[tuple[list[TokenSpan], int]]:
-    """Runs of spans between separators, each with the frame where the word ends.
+def _split_words(spans: list[TokenSpan], tokenizer: Tokenizer) -> list[tuple[list[TokenSpan], int]]:
+    """Runs of spans that make up words, each with the frame where the word ends.
 
-    A CTC model emits a word's letters as early spikes and then blanks while the
-    word still sounds; the separator after it falls in the pause, so a word ends
-    where its separator is aligned (the last word, after its last letter).
+    Words are split at separators (the character space, SentencePiece's bare
+    ``▁``) and before pieces that open a word (``▁the``). A CTC model emits a
+    word's tokens as early spikes and then blanks while the word still sounds;
+    a separator after it falls in the pause, so a word followed by a separator
+    ends where the separator is aligned, any other word after its last token.
     """
+    separator = tokenizer.separator_id
     words, current = [], []
     for span in spans:
-        if span.token != space:
-            current.append(span)
-        elif current:
-            words.append((current, span.start))
+        if span.token == separator:
+            if current:
+                words.append((current, span.start))
             current = []
+        elif tokenizer.starts_word(span.token) and current:
+            words.append((current, current[-1].end))
+            current = [span]
+        else:
+            current.append(span)
     return words + [(current, current[-1].end)] if current else words
 
 

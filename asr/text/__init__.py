@@ -1,6 +1,21 @@
 """Transcript normalization and tokenizers."""
 
 from asr.text.normalize import normalize_text
-from asr.text.tokenizer import CharTokenizer, TokenizerError, tokenizer_from_dict
+from asr.text.tokenizer import (
+    CharTokenizer,
+    SentencePieceTokenizer,
+    Tokenizer,
+    TokenizerError,
+    build_tokenizer,
+    tokenizer_from_dict,
+)
 
-__all__ = ["CharTokenizer", "TokenizerError", "normalize_text", "tokenizer_from_dict"]
+__all__ = [
+    "CharTokenizer",
+    "SentencePieceTokenizer",
+    "Tokenizer",
+    "TokenizerError",
+    "build_tokenizer",
+    "normalize_text",
+    "tokenizer_from_dict",
+]

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
+import sentencepiece as spm
+
 BLANK_ID = 0
+SENTENCEPIECE_MODEL_TYPES = ("unigram", "bpe")
+_MAX_PIECES = re.compile(r"value <= (\d+)")
+_WORD_BOUNDARY = "\u2581"  # SentencePiece's "▁", marking a piece that begins a word
 
 
 class TokenizerError(ValueError):
@@ -39,6 +46,15 @@ class CharTokenizer:
         """Number of output classes, blank included."""
         return len(self.symbols) + 1
 
+    @property
+    def separator_id(self) -> int | None:
+        """The id of the space between words (None when the vocabulary has none)."""
+        return self._ids.get(" ")
+
+    def starts_word(self, token: int) -> bool:
+        """Characters never begin a word by themselves: words are split at the separator."""
+        return False
+
     def encode(self, text: str) -> list[int]:
         try:
             return [self._ids[c] for c in text]
@@ -55,8 +71,109 @@ class CharTokenizer:
         return {"kind": self.kind, "symbols": list(self.symbols)}
 
 
-def tokenizer_from_dict(data: dict[str, Any]) -> CharTokenizer:
+class SentencePieceTokenizer:
+    """Subword pieces learned from the training text by SentencePiece (unigram or BPE).
+
+    The trained model (a serialized protobuf) travels inside the model file, so
+    decoding needs nothing else. SentencePiece's ids shift up by one to keep 0 for
+    the CTC blank. Text is taken as already normalized (identity normalization), so
+    ``decode(encode(text)) == text``; words never share a piece.
+    """
+
+    kind = "sentencepiece"
+
+    def __init__(self, model_proto: bytes):
+        self.model_proto = bytes(model_proto)
+        self._sp = spm.SentencePieceProcessor(model_proto=self.model_proto)
+        self.symbols = [self._sp.id_to_piece(i) for i in range(self._sp.get_piece_size())]
+
+    @classmethod
+    def train(cls, texts: Iterable[str], vocab_size: int, model_type: str = "unigram") -> SentencePieceTokenizer:
+        """Learn ``vocab_size`` pieces (the unknown piece included, the blank not) from normalized ``texts``.
+
+        Raises TokenizerError for empty text, an unknown ``model_type`` or more pieces than the text supports.
+        """
+        if model_type not in SENTENCEPIECE_MODEL_TYPES:
+            raise TokenizerError(f"unknown SentencePiece model_type {model_type!r} (use {SENTENCEPIECE_MODEL_TYPES})")
+        sentences = [t for t in texts if t.strip()]
+        if not sentences:
+            raise TokenizerError("cannot train a SentencePiece vocabulary on empty training text")
+        model = io.BytesIO()
+        try:
+            spm.SentencePieceTrainer.train(
+                sentence_iterator=iter(sentences),
+                model_writer=model,
+                vocab_size=vocab_size,
+                model_type=model_type,
+                character_coverage=1.0,  # every training character gets a piece: no unknowns in training text
+                normalization_rule_name="identity",
+                bos_id=-1,  # CTC has no sentence start/end symbols
+                eos_id=-1,
+                num_threads=1,  # the same pieces on every run and every DDP rank
+                minloglevel=2,
+            )
+        except RuntimeError as e:
+            limit = _MAX_PIECES.search(str(e))
+            if limit is None:
+                raise TokenizerError(f"SentencePiece training failed: {str(e).strip()}") from e
+            raise TokenizerError(
+                f"the training text supports at most {limit.group(1)} {model_type} pieces, {vocab_size} were asked for"
+            ) from None
+        return cls(model.getvalue())
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of output classes, blank included."""
+        return len(self.symbols) + 1
+
+    @property
+    def separator_id(self) -> int | None:
+        """The id of the bare word-boundary piece ``▁``, which SentencePiece emits before some words."""
+        piece = self._sp.piece_to_id(_WORD_BOUNDARY)
+        return None if piece == self._sp.unk_id() else piece + 1
+
+    def starts_word(self, token: int) -> bool:
+        """Whether ``token`` is a piece that opens a word (``▁the``)."""
+        return 0 < token <= len(self.symbols) and self.symbols[token - 1].startswith(_WORD_BOUNDARY)
+
+    def encode(self, text: str) -> list[int]:
+        ids = self._sp.encode(text)
+        unknown = self._sp.unk_id()
+        if unknown in ids:
+            chars = sorted({c for c in text if c != " " and self._sp.piece_to_id(c) == unknown})
+            raise TokenizerError(f"characters outside the vocabulary: {''.join(chars)!r}")
+        return [i + 1 for i in ids]
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text of label ids (blank and unknown ids are ignored)."""
+        n = len(self.symbols)
+        return self._sp.decode([i - 1 for i in ids if 0 < i <= n]).strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "model_proto": self.model_proto}
+
+
+Tokenizer = CharTokenizer | SentencePieceTokenizer
+
+
+def build_tokenizer(config: dict[str, Any], texts: Iterable[str]) -> Tokenizer:
+    """The tokenizer the ``tokenizer`` config section asks for, built from normalized training ``texts``.
+
+    ``type: char`` (the default) or ``type: sentencepiece`` with ``vocab_size`` and ``model_type``.
+    """
+    kind = config.get("type", CharTokenizer.kind)
+    if kind == CharTokenizer.kind:
+        return CharTokenizer.build(texts)
+    if kind == SentencePieceTokenizer.kind:
+        return SentencePieceTokenizer.train(texts, config["vocab_size"], config.get("model_type", "unigram"))
+    raise TokenizerError(f"unknown tokenizer type {kind!r} (use 'char' or 'sentencepiece')")
+
+
+def tokenizer_from_dict(data: dict[str, Any]) -> Tokenizer:
     """Rebuild a tokenizer saved with ``to_dict`` (stored inside model files)."""
-    if data.get("kind") != "char":
-        raise TokenizerError(f"unknown tokenizer kind {data.get('kind')!r}")
-    return CharTokenizer(data["symbols"])
+    kind = data.get("kind")
+    if kind == CharTokenizer.kind:
+        return CharTokenizer(data["symbols"])
+    if kind == SentencePieceTokenizer.kind:
+        return SentencePieceTokenizer(data["model_proto"])
+    raise TokenizerError(f"unknown tokenizer kind {kind!r}")
