@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# LibriSpeech end to end: (download) -> prepare -> train -> evaluate on the dev and test sets.
+# Usage: bash recipes/librispeech/run.sh [100|960] [extra Hydra overrides for training...]
+# Set LIBRISPEECH_ARCHIVES to a folder of already-downloaded tarballs to work offline.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SIZE=${1:-100}
+shift || true
+DATA=data/librispeech
+EVAL_SETS=(dev-clean dev-other test-clean test-other)
+case "$SIZE" in
+  100) TRAIN=(train-clean-100); RECIPE=recipes/librispeech; EXP=exp/librispeech-100 ;;
+  960) TRAIN=(train-clean-100 train-clean-360 train-other-500); RECIPE=recipes/librispeech/960h.yaml; EXP=exp/librispeech-960 ;;
+  *) echo "usage: $0 [100|960] [overrides...]" >&2; exit 2 ;;
+esac
+
+python tools/download_librispeech.py "${TRAIN[@]}" "${EVAL_SETS[@]}" --out-dir "$DATA" \
+  ${LIBRISPEECH_ARCHIVES:+--archive-dir "$LIBRISPEECH_ARCHIVES"}
+asr prepare librispeech --root "$DATA" --out-dir "$DATA" --subsets "${TRAIN[@]}" "${EVAL_SETS[@]}"
+if [ "$SIZE" = 960 ]; then
+  for subset in "${TRAIN[@]}"; do cat "$DATA/$subset.jsonl"; done > "$DATA/train-960.jsonl"
+fi
+asr train "$RECIPE" output_dir="$EXP" "$@"
+for subset in "${EVAL_SETS[@]}"; do
+  echo "== $subset, greedy"
+  asr evaluate "$EXP/model.pt" "$DATA/$subset.jsonl" --summary "$EXP/$subset-greedy.json"
+done
