@@ -25,6 +25,7 @@ import soundfile as sf
 from tqdm import tqdm
 
 from asr.audio import AudioError, load_audio
+from asr.corpora.generated import remove_stale_audio, to_pcm16
 from asr.data.manifest import write_manifest
 
 log = logging.getLogger(__name__)
@@ -151,16 +152,11 @@ def _load_recordings(files: dict[str, list[Path]], sample_rate: int) -> tuple[Re
             log.warning("skipping recording: %s", e)
             skipped += 1
             continue
-        recordings[speaker][int(path.name.split("_", 1)[0])].append(_to_pcm16(wav))
+        recordings[speaker][int(path.name.split("_", 1)[0])].append(to_pcm16(wav))
     for speaker, by_digit in recordings.items():
         if not by_digit:
             raise ValueError(f"speaker {speaker!r}: none of the recordings could be read")
     return recordings, skipped
-
-
-def _to_pcm16(wav: np.ndarray) -> np.ndarray:
-    """Quantize float samples to int16 (clipping), so what is written is exactly what is kept."""
-    return np.clip(np.round(wav * 32768.0), -32768, 32767).astype(np.int16)
 
 
 def _stable_seed(*parts: object) -> int:
@@ -192,7 +188,7 @@ def _generate_split(
                 sf.write(path, wav, settings.sample_rate, subtype="PCM_16")
                 rows.append(_row(path, wav, words, speaker, utt_id, settings.sample_rate))
                 progress.update()
-    _remove_stale_audio(audio_dir, {Path(row["audio_filepath"]).name for row in rows})
+    remove_stale_audio(audio_dir, {Path(row["audio_filepath"]).name for row in rows})
     return rows
 
 
@@ -238,10 +234,3 @@ def _row(
             for digit, start, end in words
         ],
     }
-
-
-def _remove_stale_audio(audio_dir: Path, keep: set[str]) -> None:
-    """Delete WAVs left in ``audio_dir`` by an earlier, larger run, so the folder matches the manifest."""
-    for path in audio_dir.glob("*.wav"):
-        if path.name not in keep:
-            path.unlink()

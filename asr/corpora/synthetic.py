@@ -35,7 +35,7 @@ from torchaudio.transforms import Resample
 from tqdm import tqdm
 
 from asr.corpora import espeak
-from asr.corpora.digits import _remove_stale_audio, _to_pcm16
+from asr.corpora.generated import remove_stale_audio, to_pcm16
 from asr.data.manifest import write_manifest
 from asr.text import normalize_text
 
@@ -372,7 +372,7 @@ def _generate_split(
                 log.warning("%s: the text ran out after %.2f of %.2f h", split, seconds / 3600, hours)
     if untimed:
         log.warning("%s: skipped %d sentence(s) eSpeak gave no word times for", split, untimed)
-    _remove_stale_audio(audio_dir, {Path(row["audio_filepath"]).name for row in rows})
+    remove_stale_audio(audio_dir, {Path(row["audio_filepath"]).name for row in rows})
     return rows, used
 
 
@@ -417,7 +417,7 @@ def _write(path: Path, samples: np.ndarray, sample_rate: int) -> None:
     """Resample eSpeak's int16 output and write it as 16-bit WAV, under a temporary name until complete."""
     wav = _resampler(sample_rate)(torch.from_numpy(samples.astype(np.float32) / 32768.0))
     partial = path.with_suffix(".partial.wav")
-    sf.write(partial, _to_pcm16(wav.numpy()), sample_rate, subtype="PCM_16")
+    sf.write(partial, to_pcm16(wav.numpy()), sample_rate, subtype="PCM_16")
     os.replace(partial, path)
 
 
