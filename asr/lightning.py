@@ -36,6 +36,9 @@ class ASRModule(L.LightningModule):
         self.save_hyperparameters()
         self.tokenizer = tokenizer_from_dict(tokenizer)
         self.recognizer = build_recognizer(config["features"], config["model"], self.tokenizer.vocab_size)
+        if config.get("compile"):
+            # In place: parameter names, checkpoints and the exported model file are those of the plain model.
+            self.recognizer.acoustic.compile()
         self.augment = BatchAugment(config.get("augment") or {}, config["features"]["sample_rate"])
         self.ctc = torch.nn.CTCLoss(blank=BLANK_ID, zero_infinity=True)
         self.decoder = GreedyDecoder()

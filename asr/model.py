@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from asr.features import Frontend
 
@@ -45,6 +44,60 @@ class ConvSubsampling(nn.Module):
         return x.permute(0, 2, 1, 3).reshape(b, t, c * f)
 
 
+def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Each sequence of ``x`` (B, T, C) with its first ``lengths`` frames in reverse order; padding stays after them.
+
+    Applying it twice gives ``x`` back.
+    """
+    steps = torch.arange(x.shape[1], device=x.device)
+    index = lengths[:, None] - 1 - steps
+    index = torch.where(index >= 0, index, steps)
+    return x.gather(1, index[:, :, None].expand_as(x))
+
+
+class BiLSTM(nn.LSTM):
+    """Stacked bidirectional LSTM over padded batches (B, T, in) whose valid outputs never see the padding.
+
+    Each layer runs its two directions as separate LSTM calls on padded input; the
+    backward direction reads every utterance reversed within its own length, so in
+    both directions the padding comes after the valid frames. That computes what
+    packed sequences compute, but padded input takes the fused kernels (oneDNN on
+    CPU, cuDNN on GPU), where PyTorch runs packed input on CPU step by step in its own
+    kernels, about four times slower to train (BENCHMARKS.md). Parameters are those
+    of ``nn.LSTM``, so saved weights load unchanged.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int, dropout: float):
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers=num_layers,
+            dropout=dropout if num_layers > 1 else 0.0,
+            bidirectional=True,
+            batch_first=True,
+        )
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        """Outputs (B, T, 2 * hidden_size); frames past an utterance's length hold no meaningful values."""
+        for layer in range(self.num_layers):
+            if layer:
+                x = nn.functional.dropout(x, self.dropout, self.training)
+            forward = self._direction(x, layer, "")
+            backward = reverse_within_lengths(
+                self._direction(reverse_within_lengths(x, lengths), layer, "_reverse"), lengths
+            )
+            x = torch.cat([forward, backward], dim=2)
+        return x
+
+    def _direction(self, x: torch.Tensor, layer: int, suffix: str) -> torch.Tensor:
+        weights = [
+            getattr(self, f"{name}_l{layer}{suffix}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        ]
+        zeros = x.new_zeros(1, x.shape[0], self.hidden_size)
+        # One layer, one direction, no dropout; batch_first.
+        return torch.lstm(x, (zeros, zeros), weights, True, 1, 0.0, self.training, False, True)[0]
+
+
 class AcousticModel(nn.Module):
     """Normalized features (B, T, n_mels) -> CTC log-probabilities (B, T', vocab) and their lengths."""
 
@@ -60,14 +113,7 @@ class AcousticModel(nn.Module):
     ):
         super().__init__()
         self.subsampling = ConvSubsampling(n_mels, conv_channels, subsampling)
-        self.lstm = nn.LSTM(
-            self.subsampling.output_size,
-            hidden_size,
-            num_layers=num_layers,
-            dropout=dropout if num_layers > 1 else 0.0,
-            bidirectional=True,
-            batch_first=True,
-        )
+        self.lstm = BiLSTM(self.subsampling.output_size, hidden_size, num_layers, dropout)
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(2 * hidden_size, vocab_size)
 
@@ -83,11 +129,9 @@ class AcousticModel(nn.Module):
         out_lengths = self.output_lengths(lengths)
         if (out_lengths <= 0).any():
             raise ValueError("an utterance is too short for the model's subsampling (need at least 7 frames)")
-        x = self.subsampling(feats)
-        packed = pack_padded_sequence(x, out_lengths.cpu(), batch_first=True, enforce_sorted=False)
-        y, _ = self.lstm(packed)
-        y, _ = pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])
-        return self.output(self.dropout(y)).log_softmax(-1), out_lengths
+        y = self.lstm(self.subsampling(feats), out_lengths)
+        # Log-softmax in float32 also under mixed precision: CTC needs accurate log-probabilities.
+        return self.output(self.dropout(y)).float().log_softmax(-1), out_lengths
 
 
 class SpeechRecognizer(nn.Module):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 # The `lightning` package prints through a console handler of its own; send its records
 # to the handlers the application configured (Hydra's console and log file) instead.
 logging.getLogger("lightning").handlers.clear()
+# ASRDataModule's checkpointed state resumes a run mid-epoch; Lightning only knows of data loaders
+# that save a state of their own, and would warn that resuming mid-epoch is unreliable.
+warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch ended")
 
 MODEL_FILE = "model.pt"
 
@@ -96,11 +100,22 @@ def train(config: dict[str, Any], output_dir: str | os.PathLike, callbacks: Sequ
         save_top_k=1,
         save_last=True,
     )
+    callbacks = [checkpoint, LearningRateMonitor(logging_interval="step"), *callbacks]
+    if config.get("checkpoint_every_n_steps"):
+        # last.ckpt every N optimizer steps too: a killed run loses at most N steps and resumes mid-epoch.
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=output_dir / "checkpoints",
+                every_n_train_steps=config["checkpoint_every_n_steps"],
+                save_top_k=0,
+                save_last=True,
+            )
+        )
     trainer = L.Trainer(
         **{
             **config["trainer"],
             "default_root_dir": str(output_dir),
-            "callbacks": [checkpoint, LearningRateMonitor(logging_interval="step"), *callbacks],
+            "callbacks": callbacks,
             "logger": [TensorBoardLogger(output_dir, name="tensorboard"), CSVLogger(output_dir, name="csv")],
             # Batches are split across ranks by DurationBatchSampler itself.
             "use_distributed_sampler": False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -20,3 +21,17 @@ def write_wav(path: Path, data: np.ndarray, rate: int = 16000) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, data, rate)
     return path
+
+
+def write_corpus(folder: Path, count: int, seed: int = 0) -> Path:
+    """``count`` short tones of 0.6-1.6 s with random two-word transcripts and ids ``utt00``, ...; the manifest path."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(count):
+        seconds = round(float(rng.uniform(0.6, 1.6)), 2)
+        path = write_wav(folder / f"utt{i:02d}.wav", tone(seconds, freq=float(rng.uniform(200, 2000))))
+        text = " ".join("".join(rng.choice(list("abcde"), size=3)) for _ in range(2))
+        rows.append({"audio_filepath": path.name, "duration": seconds, "text": text, "id": f"utt{i:02d}"})
+    manifest = folder / "manifest.jsonl"
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return manifest

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from asr.model import AcousticModel, build_recognizer
+from asr.model import AcousticModel, BiLSTM, build_recognizer
 
 FEATURES = {"sample_rate": 16000, "n_mels": 80, "win_ms": 25.0, "hop_ms": 10.0}
 
@@ -48,3 +48,23 @@ def test_shortest_input_gives_one_frame_and_shorter_is_an_error():
 def test_bad_subsampling_factor():
     with pytest.raises(ValueError, match="2 or 4"):
         AcousticModel(80, 10, subsampling=3)
+
+
+def test_bilstm_computes_what_a_packed_lstm_computes_with_the_same_gradients():
+    torch.manual_seed(0)
+    lstm = BiLSTM(6, 5, num_layers=2, dropout=0.0)
+    reference = torch.nn.LSTM(6, 5, num_layers=2, bidirectional=True, batch_first=True)
+    reference.load_state_dict(lstm.state_dict())
+    x = torch.randn(3, 9, 6)
+    lengths = torch.tensor([9, 4, 7])
+    valid = (torch.arange(9)[None, :] < lengths[:, None])[..., None]
+
+    out = lstm(x, lengths).masked_fill(~valid, 0)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    expected = torch.nn.utils.rnn.pad_packed_sequence(reference(packed)[0], batch_first=True)[0]
+    torch.testing.assert_close(out, expected, atol=1e-6, rtol=1e-5)
+
+    grads = torch.autograd.grad(out.square().sum(), list(lstm.parameters()))
+    expected_grads = torch.autograd.grad(expected.square().sum(), list(reference.parameters()))
+    for got, want in zip(grads, expected_grads):
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)

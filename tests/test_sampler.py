@@ -51,3 +51,17 @@ def test_unshuffled_batches_are_sorted_by_duration():
 def test_too_few_utterances_for_the_ranks():
     with pytest.raises(ValueError, match="cannot be shared"):
         DurationBatchSampler([1.0], 10.0, rank=0, world_size=2)
+
+
+@pytest.mark.parametrize("world_size", [1, 2])
+def test_resume_skips_the_batches_each_rank_trained_in_that_epoch_only(world_size):
+    d = durations()
+    for rank in range(world_size):
+        full, resumed = (DurationBatchSampler(d, 30.0, rank=rank, world_size=world_size, seed=1) for _ in range(2))
+        full.set_epoch(3)
+        resumed.resume(3, 5)
+        assert list(resumed) == list(full)[5:]
+        assert len(resumed) == len(full)
+        resumed.set_epoch(4)
+        full.set_epoch(4)
+        assert list(resumed) == list(full)

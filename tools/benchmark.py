@@ -27,7 +27,7 @@ import resource
 import shlex
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,10 +109,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def recipe_config(recipe: Path) -> dict[str, Any]:
-    """The recipe's config resolved by Hydra's compose API, with ``conf/`` on the search path as in ``asr train``."""
+def recipe_config(recipe: Path, name: str = "config", overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """The recipe's config (``recipe/name.yaml``) resolved by Hydra's compose API with ``overrides``, and
+    ``conf/`` on the search path as in ``asr train``."""
     with initialize_config_dir(config_dir=str(recipe.resolve()), version_base="1.3"):
-        cfg = compose("config", overrides=[f"hydra.searchpath=[file://{CONF_DIR}]"])
+        cfg = compose(name, overrides=[f"hydra.searchpath=[file://{CONF_DIR}]", *overrides])
     return OmegaConf.to_container(cfg, resolve=True)
 
 
@@ -229,6 +230,24 @@ def output_frames_fn(module: ASRModule) -> Callable[[float], int]:
     return output_frames
 
 
+def train_step(module: ASRModule, optim: dict, autocast: torch.dtype | None = None) -> Callable[[dict], None]:
+    """One optimizer step as training takes it: forward and CTC loss (under ``autocast`` when given, as Lightning's
+    mixed precision does), backward, gradient clipping, AdamW."""
+    optimizer = torch.optim.AdamW(
+        module.parameters(), lr=optim["lr"], betas=tuple(optim["betas"]), weight_decay=optim["weight_decay"]
+    )
+
+    def step(batch: dict) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(batch["wav"].device.type, dtype=autocast, enabled=autocast is not None):
+            loss, _, _ = module._loss(batch, augment=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(module.parameters(), GRAD_CLIP)
+        optimizer.step()
+
+    return step
+
+
 def bench_training(
     manifest: Manifest, tokenizer: CharTokenizer, config: dict, settings: Settings, device: torch.device, seed: int
 ) -> list[Row]:
@@ -244,18 +263,7 @@ def bench_training(
     distinct = training_batches(data, sr, config, batch_seconds, min(steps, DISTINCT_BATCHES), seed)
     distinct = [{k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in b.items()} for b in distinct]
     batches = list(itertools.islice(itertools.cycle(distinct), steps))
-    optim = config["optim"]
-    optimizer = torch.optim.AdamW(
-        module.parameters(), lr=optim["lr"], betas=tuple(optim["betas"]), weight_decay=optim["weight_decay"]
-    )
-
-    def step(batch: dict) -> None:
-        optimizer.zero_grad(set_to_none=True)
-        loss, _, _ = module._loss(batch, augment=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(module.parameters(), GRAD_CLIP)
-        optimizer.step()
-
+    step = train_step(module, config["optim"])
     for batch in batches[:WARMUP_STEPS]:
         step(batch)
     if device.type == "cuda":
@@ -316,8 +324,8 @@ def bench_inference(
 # --- report ---------------------------------------------------------------------------------------------------------
 
 
-def render_section(heading: str, rows: list[Row], device: torch.device) -> str:
-    """A ``## machine / device`` section: how the numbers were taken, then the table."""
+def render_section(heading: str, rows: list[Row], device: torch.device, notes: Sequence[str] = ()) -> str:
+    """A ``## machine / device`` section: how the numbers were taken (with ``notes``), then the table."""
     versions = f"torch {torch.__version__}, torchaudio {torchaudio.__version__}, lightning {L.__version__}"
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "none used"
     lines = [
@@ -327,6 +335,7 @@ def render_section(heading: str, rows: list[Row], device: torch.device) -> str:
         f"- machine: {cpu_model()}; {os.cpu_count()} cores; torch threads {torch.get_num_threads()}; GPU: {gpu}",
         f"- versions: Python {platform.python_version()}, {versions}",
         f"- command: `python {shlex.join(sys.argv)}`",
+        *(f"- {note}" for note in notes),
         "",
         "| measurement | result | setting |",
         "| --- | --- | --- |",

@@ -16,6 +16,9 @@ class DurationBatchSampler(Sampler[list[int]]):
     batch list is then made a multiple of ``world_size`` by splitting the largest
     batches, and rank r takes batches r, r+W, ...: every utterance is seen exactly once
     per epoch across ranks, and every rank runs the same number of steps.
+
+    A run resumed mid-epoch calls ``resume``: that epoch's batches are the same, and the
+    ones this rank already trained are skipped.
     """
 
     def __init__(
@@ -42,11 +45,21 @@ class DurationBatchSampler(Sampler[list[int]]):
         self.world_size = world_size
         self.pool_batches = pool_batches
         self.epoch = 0
+        self._resume = (0, 0)
         self._cache: tuple[int, list[list[int]]] | None = None
 
     def set_epoch(self, epoch: int) -> None:
-        """Called by Lightning at each epoch start so shuffling differs per epoch (and agrees across ranks)."""
+        """Called by Lightning at each epoch start (on a data loader's ``sampler``) so shuffling differs per epoch
+        and agrees across ranks."""
         self.epoch = epoch
+
+    def resume(self, epoch: int, done: int) -> None:
+        """Continue epoch ``epoch`` after this rank's first ``done`` batches of it.
+
+        The epoch is set here too: data loader workers may draw batches before Lightning calls ``set_epoch``.
+        """
+        self.epoch = epoch
+        self._resume = (epoch, done)
 
     def _pack(self, order: list[int]) -> list[list[int]]:
         batches, batch, longest = [], [], 0.0
@@ -94,7 +107,9 @@ class DurationBatchSampler(Sampler[list[int]]):
         return batches
 
     def __iter__(self) -> Iterator[list[int]]:
-        yield from self._all_batches()[self.rank :: self.world_size]
+        done = self._resume[1] if self._resume[0] == self.epoch else 0
+        yield from self._all_batches()[self.rank + done * self.world_size :: self.world_size]
 
     def __len__(self) -> int:
+        """Batches in a whole epoch, also when resuming mid-epoch: Lightning counts the ones already done."""
         return len(self._all_batches()) // self.world_size

@@ -1,0 +1,56 @@
+"""Training options: bf16 mixed precision on CPU, torch.compile."""
+
+import math
+
+import torch
+from audio_utils import write_corpus
+from lightning.pytorch.callbacks import Callback
+from training_utils import tiny_config
+
+from asr.lightning import ASRModule
+from asr.model import build_recognizer
+from asr.text import CharTokenizer
+from asr.train import train
+
+
+class RecordLosses(Callback):
+    def __init__(self):
+        self.train: list[float] = []
+        self.val: list[float] = []
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+        self.train.append(float(outputs["loss"]))
+
+    def on_validation_end(self, trainer, module):
+        self.val.append(float(trainer.callback_metrics["val_loss"]))
+
+
+def test_under_bf16_autocast_features_and_log_probs_stay_float32_and_the_lstm_runs_in_bf16():
+    features = {"sample_rate": 16000, "n_mels": 80, "win_ms": 25.0, "hop_ms": 10.0}
+    model = {"hidden_size": 16, "num_layers": 2, "dropout": 0.0, "subsampling": 4, "conv_channels": 4}
+    recognizer = build_recognizer(features, model, vocab_size=12)
+    wav, lengths = torch.randn(2, 16000), torch.tensor([16000, 12000])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        feats, frames = recognizer.frontend(wav, lengths)
+        acoustic = recognizer.acoustic
+        hidden = acoustic.lstm(acoustic.subsampling(feats), acoustic.output_lengths(frames))
+        log_probs, _ = recognizer.acoustic(feats, frames)
+    assert feats.dtype == log_probs.dtype == torch.float32
+    assert hidden.dtype == torch.bfloat16
+
+
+def test_bf16_mixed_training_and_validation_on_cpu(tmp_path):
+    manifest = write_corpus(tmp_path / "data", 6)
+    losses = RecordLosses()
+    model = train(tiny_config(manifest, precision="bf16-mixed"), tmp_path / "exp", callbacks=[losses])
+    assert len(losses.train) >= 2 and losses.val
+    assert all(math.isfinite(x) for x in losses.train + losses.val)
+    assert model.is_file()
+
+
+def test_compile_keeps_parameter_names(tmp_path):
+    config = tiny_config(tmp_path / "unused.jsonl")
+    tokenizer = CharTokenizer.build(["ab c"]).to_dict()
+    plain = ASRModule({**config, "compile": False}, tokenizer)
+    compiled = ASRModule({**config, "compile": True}, tokenizer)
+    assert compiled.state_dict().keys() == plain.state_dict().keys()

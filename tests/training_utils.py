@@ -1,0 +1,42 @@
+"""A tiny training config and the utterance ids of a batch, for the tests that train (DDP, resuming)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+
+
+def tiny_config(manifest: Path, **trainer: Any) -> dict[str, Any]:
+    """Train and validate on ``manifest`` with a model of a few hundred weights, on CPU; ``trainer`` overrides."""
+    return {
+        "seed": 0,
+        "features": {"sample_rate": 16000, "n_mels": 80, "win_ms": 25.0, "hop_ms": 10.0, "stats_max_utterances": 20},
+        "model": {"subsampling": 4, "conv_channels": 4, "hidden_size": 16, "num_layers": 1, "dropout": 0.0},
+        "data": {
+            "train_manifest": str(manifest),
+            "val_manifest": str(manifest),
+            "max_batch_seconds": 3.5,
+            "max_batch_size": 3,
+            "max_duration": 30.0,
+            "num_workers": 0,
+        },
+        "optim": {"lr": 1e-2, "betas": [0.9, 0.98], "weight_decay": 0.0, "warmup_steps": 1, "min_lr_ratio": 0.1},
+        "trainer": {
+            "accelerator": "cpu",
+            "devices": 1,
+            "max_epochs": 1,
+            "enable_progress_bar": False,
+            "enable_model_summary": False,
+            "log_every_n_steps": 1,
+            **trainer,
+        },
+        "decoder": {"type": "greedy"},
+    }
+
+
+def utterance_ids(trainer: L.Trainer, batch: dict) -> list[str]:
+    """The manifest ids of a training batch's utterances."""
+    utterances = trainer.datamodule.train.utterances
+    return [utterances[i].id for i in batch["indices"].tolist()]
