@@ -54,6 +54,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import torch
 from benchmark import REPO, Row, machine_name, publish, recipe_config, render_section, train_step
@@ -80,7 +81,7 @@ class Variant:
 
     name: str
     bucketed: bool
-    lstm: str  # "bilstm" (asr.model.BiLSTM), "packed" or "padded" (one nn.LSTM call)
+    lstm: Literal["bilstm", "packed", "padded"]  # asr.model.BiLSTM, or one nn.LSTM call on packed or padded input
     description: str
     autocast: torch.dtype | None = None
     compile: bool = False
@@ -100,6 +101,8 @@ VARIANTS = {
 
 @dataclass(frozen=True)
 class Settings:
+    """How much work a run does."""
+
     sizes: list[str]
     steps: int
     warmup: int
@@ -140,6 +143,7 @@ def matmul_peak(dtype: torch.dtype, size: int, repeats: int = 5) -> float:
 
 
 def durations_from(args: argparse.Namespace) -> list[float]:
+    """Utterance durations in seconds: the manifest's (those of 1-30 s), or lognormal draws."""
     if args.manifest:
         found = [
             u.duration for u in read_manifest(args.manifest).utterances if MIN_SECONDS <= u.duration <= MAX_SECONDS
@@ -158,6 +162,8 @@ def batch_plans(
     """The first ``count`` batches of a bucketed epoch, and of a naive one: the utterances shuffled and cut into
     batches of one fixed size, the bucketed epoch's mean, so both carry as much audio per step on average."""
     epoch = list(DurationBatchSampler(durations, batch_seconds, max_batch_size, seed=seed))
+    if len(epoch) < count:
+        raise SystemExit(f"error: {len(durations)} utterances make {len(epoch)} batches, fewer than the {count} needed")
     size = round(len(durations) / len(epoch))
     order = list(range(len(durations)))
     random.Random(seed).shuffle(order)
@@ -215,6 +221,8 @@ def training_flops(acoustic: AcousticModel, n_mels: int, frames: torch.Tensor) -
 
 @dataclass
 class Measured:
+    """What the timed steps of one variant did, and in how many wall-clock seconds."""
+
     seconds: float
     audio: float
     padded: float
