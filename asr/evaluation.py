@@ -67,7 +67,7 @@ def evaluate(
 ) -> EvaluationReport:
     """Transcribe every utterance of ``manifest`` and score it against its normalized reference text."""
     report = EvaluationReport(skipped_rows=len(manifest.skipped))
-    sources = [AudioSource(u.audio_filepath, u.offset, u.duration if u.offset else None) for u in manifest.utterances]
+    sources = [AudioSource.from_utterance(u) for u in manifest.utterances]
     out = open(per_utterance_path, "w", encoding="utf-8") if per_utterance_path else None
     start = time.perf_counter()
     try:

@@ -15,9 +15,9 @@ import torch
 from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-from asr.audio import AudioError, load_audio
+from asr.audio import AudioError
 from asr.data.datamodule import ASRDataModule
-from asr.data.dataset import LabeledSet, select_trainable
+from asr.data.dataset import LabeledSet, load_utterance, select_trainable
 from asr.data.manifest import Manifest, read_manifest
 from asr.features import LogMel, compute_stats
 from asr.lightning import ASRModule
@@ -38,7 +38,7 @@ MODEL_FILE = "model.pt"
 def _readable_waveforms(manifest: Manifest, sample_rate: int, limit: int):
     for utt in itertools.islice(manifest.utterances, limit):
         try:
-            yield load_audio(utt.audio_filepath, sample_rate, utt.offset, utt.duration if utt.offset else None)
+            yield load_utterance(utt, sample_rate)
         except AudioError as e:
             log.warning("normalization statistics: skipping %s", e)
 

@@ -38,9 +38,9 @@ import torchaudio
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from asr.audio import AudioError, load_audio
+from asr.audio import AudioError
 from asr.config import CONF_DIR
-from asr.data.dataset import LabeledSet, UtteranceDataset, collate, select_trainable
+from asr.data.dataset import LabeledSet, UtteranceDataset, collate, load_utterance, select_trainable
 from asr.data.manifest import Manifest, Utterance, read_manifest
 from asr.data.sampler import DurationBatchSampler
 from asr.features import Frontend
@@ -169,7 +169,7 @@ def readable_waveforms(utterances: list[Utterance], sample_rate: int) -> Iterato
     """Waveforms of the utterances whose audio loads; the others are named on stderr and skipped."""
     for u in utterances:
         try:
-            yield load_audio(u.audio_filepath, sample_rate, u.offset, u.duration if u.offset else None)
+            yield load_utterance(u, sample_rate)
         except AudioError as e:
             print(f"skipping {e}", file=sys.stderr)
 
@@ -306,7 +306,7 @@ def bench_inference(
 ) -> Row:
     """``Transcriber.transcribe`` (greedy) over the first files of the manifest, audio loading included."""
     transcriber = Transcriber(model, device=str(device))
-    sources = [AudioSource(u.audio_filepath, u.offset, u.duration if u.offset else None) for u in manifest.utterances]
+    sources = [AudioSource.from_utterance(u) for u in manifest.utterances]
     list(transcriber.transcribe(sources[:2]))  # warm-up
     files = sources[: settings.inference_files]
     results: list = []

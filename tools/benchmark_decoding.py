@@ -99,7 +99,7 @@ def forward_pass(transcriber: Transcriber, manifest: str, limit: int | None) -> 
     """Readable utterances with their posteriors, the seconds the pass took after a one-file warm-up, and how many
     were unreadable."""
     rows = read_manifest(manifest).utterances[:limit]
-    sources = [AudioSource(u.audio_filepath, u.offset, u.duration if u.offset else None) for u in rows]
+    sources = [AudioSource.from_utterance(u) for u in rows]
     list(transcriber.posteriors(sources[:1]))
     start = time.perf_counter()
     cached = [

@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
     base = decoder_config({}, ["decoder=beam", *args.overrides])
     transcriber = Transcriber(model, device=args.device)
     utterances = read_manifest(args.manifest).utterances
-    sources = [AudioSource(u.audio_filepath, u.offset, u.duration if u.offset else None) for u in utterances]
+    sources = [AudioSource.from_utterance(u) for u in utterances]
     cached = [
         (u, result, lp) for u, (result, lp) in zip(utterances, transcriber.posteriors(sources)) if not result.error
     ]

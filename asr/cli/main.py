@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from asr.cli import evaluate, lm, prepare, train, transcribe
+from asr.cli import evaluate, lm, prepare, shard, train, transcribe
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     train.register(commands)
     prepare.register(commands)
+    shard.register(commands)
     transcribe.register(commands)
     evaluate.register(commands)
     lm.register(commands)

@@ -18,6 +18,11 @@ from asr.text import Tokenizer, TokenizerError, normalize_text
 log = logging.getLogger(__name__)
 
 
+def load_utterance(utt: Utterance, sample_rate: int) -> torch.Tensor:
+    """A manifest row's audio (its segment, or its member of a tar shard) as mono float32 at ``sample_rate``."""
+    return load_audio(utt.audio_filepath, sample_rate, utt.offset, utt.read_duration, utt.byte_range)
+
+
 def ctc_min_frames(tokens: Sequence[int]) -> int:
     """Fewest output frames a CTC alignment of ``tokens`` needs: one per label, plus a blank between repeats."""
     return len(tokens) + sum(a == b for a, b in zip(tokens, tokens[1:]))
@@ -90,7 +95,7 @@ class UtteranceDataset(Dataset):
     def __getitem__(self, index: int) -> dict | None:
         utt = self.data.utterances[index]
         try:
-            wav = load_audio(utt.audio_filepath, self.sample_rate, utt.offset, utt.duration if utt.offset else None)
+            wav = load_utterance(utt, self.sample_rate)
         except AudioError as e:
             log.warning("skipping utterance: %s", e)
             return None

@@ -2,7 +2,9 @@
 
 Required fields are ``audio_filepath``, ``duration`` (seconds) and ``text``;
 ``offset``, ``speaker``, ``id`` and ``words`` (a list of ``{word, start, end}``)
-are optional. Relative audio paths are relative to the manifest file. Bad rows
+are optional. A row written by ``asr shard`` has ``archive_offset`` and
+``archive_size`` too: its audio is that byte range of ``audio_filepath``, a tar
+shard. Relative audio paths are relative to the manifest file. Bad rows
 are skipped and counted, never fatal, so one broken line loses one utterance.
 """
 
@@ -34,6 +36,13 @@ class Utterance:
     speaker: str | None = None
     id: str | None = None
     words: tuple[dict[str, Any], ...] | None = None
+    byte_range: tuple[int, int] | None = None  # (archive_offset, archive_size): the audio inside a tar shard
+
+    @property
+    def read_duration(self) -> float | None:
+        """Seconds of audio to read from ``offset``: a segment's duration, or None (to the end) for a row
+        that is a whole file or shard member, whose manifest duration may be rounded."""
+        return self.duration if self.offset else None
 
 
 @dataclass
@@ -79,7 +88,18 @@ def _parse_row(row: Any, base: Path) -> Utterance:
         speaker=None if row.get("speaker") is None else str(row["speaker"]),
         id=None if row.get("id") is None else str(row["id"]),
         words=tuple(words) if isinstance(words, list) else None,
+        byte_range=_byte_range(row),
     )
+
+
+def _byte_range(row: dict[str, Any]) -> tuple[int, int] | None:
+    """A shard row's ``(archive_offset, archive_size)``; None for a row whose audio is a whole file."""
+    if "archive_offset" not in row and "archive_size" not in row:
+        return None
+    start, size = row.get("archive_offset"), row.get("archive_size")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, size)) or start < 0 or size < 1:
+        raise ValueError(f"bad archive_offset {start!r} or archive_size {size!r}")
+    return start, size
 
 
 def read_manifest(path: str | os.PathLike) -> Manifest:
