@@ -1,16 +1,23 @@
 """Transcribing audio with a model file: audio is read in chunks, batched by duration and decoded.
 
-Long audio is cut into windows of ``chunk_seconds`` that overlap by ``context_seconds``
-on each side. Each window's output frames are kept only for its central part, and
-the windows start on the model's output-frame grid, so the kept frames join into
-one frame sequence for the whole file, which is then decoded once: no word is cut
-or doubled at a window edge, and memory does not grow with the file's length
-beyond its frame posteriors. A file that cannot be read comes back as an error
-result; it never stops the others.
+Audio longer than ``chunk_seconds`` is first cut at its pauses of at least
+``min_pause_seconds`` (see ``asr.segmentation``), so each stretch of speech is
+heard on its own with a little of the quiet around it, as the model heard its
+training utterances; the rest of each pause gets blank frames. A stretch still
+longer than ``chunk_seconds`` is cut into windows that overlap by
+``context_seconds`` on each side, and each window's output frames are kept only
+for its central part. Stretches and windows start on the model's output-frame
+grid, so the kept frames join into one frame sequence for the whole file, decoded
+stretch by stretch: no word is cut or doubled at an edge, word times stay exact,
+and memory does not grow with the file's length beyond its frame posteriors.
+Word boundaries that fall in quiet audio are then moved to where the sound is
+(``snap_words``; see ``asr.decoding.words.snap_to_speech``). A
+file that cannot be read comes back as an error result; it never stops the others.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,18 +28,31 @@ from tqdm import tqdm
 
 from asr.audio import AudioError, audio_duration, load_audio
 from asr.config import decoder_config
+from asr.data.manifest import Utterance
 from asr.decoding import Decoder, build_decoder
-from asr.decoding.words import Word, words_from_alignment
+from asr.decoding.words import Word, snap_to_speech, words_from_alignment
 from asr.model_file import LoadedModel, load_model
+from asr.segmentation import HOP_SECONDS, find_pauses, frame_energies_db, quiet_frames
+
+log = logging.getLogger(__name__)
+
+PAUSE_MARGIN = 0.2  # seconds of a pause heard with the speech on each side of it, as utterances have in corpora
 
 
 @dataclass(frozen=True)
 class AudioSource:
-    """A span of an audio file: all of it, or ``duration`` seconds from ``offset``."""
+    """A span of an audio file: all of it, or ``duration`` seconds from ``offset``; the audio is the
+    whole file or its ``byte_range`` (start, size), a member of a tar shard."""
 
     path: str
     offset: float = 0.0
     duration: float | None = None
+    byte_range: tuple[int, int] | None = None
+
+    @classmethod
+    def from_utterance(cls, utt: Utterance) -> AudioSource:
+        """A manifest row's audio: its segment, or its member of a tar shard."""
+        return cls(utt.audio_filepath, utt.offset, utt.read_duration, utt.byte_range)
 
 
 @dataclass
@@ -44,6 +64,7 @@ class Transcript:
     words: list[Word] = field(default_factory=list)
     duration: float = 0.0
     error: str | None = None
+    stretches: list[int] = field(default_factory=list)  # first frame of each stretch heard on its own
 
 
 @dataclass
@@ -54,8 +75,9 @@ class _Window:
     offset: float
     duration: float
     keep_from: int
-    keep_to: int | None  # None: to the end
+    keep: int | None  # how many frames to keep from keep_from; None: all to the end
     last: bool
+    opens: bool = True  # starts a stretch: decoded apart from the frames before it
 
 
 def resolve_device(device: str) -> torch.device:
@@ -80,6 +102,8 @@ class Transcriber:
         max_batch_seconds: float = 300.0,
         chunk_seconds: float = 30.0,
         context_seconds: float = 3.0,
+        min_pause_seconds: float | None = 0.5,
+        snap_words: bool = True,
     ):
         self.device = resolve_device(device)
         self.model = model
@@ -91,6 +115,8 @@ class Transcriber:
         self.frame = self.recognizer.seconds_per_output_frame
         self.context_frames = round(context_seconds / self.frame)
         self.step_frames = round(chunk_seconds / self.frame) - 2 * self.context_frames
+        self.min_pause = min_pause_seconds
+        self.snap_words = snap_words
         if self.context_frames < 0 or self.step_frames < 1:
             raise ValueError(
                 f"chunk_seconds={chunk_seconds} must exceed twice context_seconds={context_seconds} "
@@ -105,18 +131,41 @@ class Transcriber:
         config = decoder_config(model.config.get("decoder") or {}, list(decoder_overrides))
         return cls(model, build_decoder(config, model.tokenizer), **kwargs)
 
-    def _windows(self, index: int, duration: float) -> Iterator[_Window]:
-        step, context = self.step_frames * self.frame, self.context_frames * self.frame
-        if duration <= step + 2 * context:
+    def _windows(self, index: int, source: AudioSource, duration: float) -> Iterator[_Window]:
+        """The forward passes for a source: whole if it fits one window, else its stretches of speech
+        between pauses, each with ``PAUSE_MARGIN`` seconds of its pauses; the rest of a pause is blank."""
+        if duration <= (self.step_frames + 2 * self.context_frames) * self.frame:
             yield _Window(index, 0.0, duration, 0, None, True)
             return
-        count = math.ceil(duration / step)
+        pauses = []
+        if self.min_pause:
+            energies = frame_energies_db(source.path, self.sample_rate, source.offset, duration, source.byte_range)
+            pauses = find_pauses(energies, self.min_pause)
+        bounds = [0.0]
+        for start, end in pauses:
+            middle = (start + end) / 2
+            bounds += [min(start + PAUSE_MARGIN, middle), max(end - PAUSE_MARGIN, middle)]
+        grid = [round(t / self.frame) for t in bounds] + [None]
+        for k in range(0, len(bounds), 2):
+            last = k + 2 >= len(bounds)
+            start, end = grid[k] * self.frame, duration if last else grid[k + 1] * self.frame
+            yield from self._stretch_windows(index, start, end - start, last)
+            if not last and grid[k + 2] > grid[k + 1]:  # the pause's middle: blank frames, nothing to hear
+                yield _Window(index, end, 0.0, 0, grid[k + 2] - grid[k + 1], False)
+
+    def _stretch_windows(self, index: int, start: float, length: float, last: bool) -> Iterator[_Window]:
+        """Overlapping windows over ``length`` seconds from ``start``; unless it ends the file, the stretch
+        keeps exactly its length in output frames, so the next stretch's frames follow on the grid."""
+        frames = round((start + length) / self.frame) - round(start / self.frame)
+        step, context = self.step_frames * self.frame, self.context_frames * self.frame
+        count = 1 if length <= step + 2 * context else math.ceil(length / step)
         for k in range(count):
-            start = max(0.0, k * step - context)
-            end = min(duration, (k + 1) * step + context)
-            keep_from = round((k * step - start) / self.frame)
-            last = k == count - 1
-            yield _Window(index, start, end - start, keep_from, None if last else keep_from + self.step_frames, last)
+            begin = max(0.0, k * step - context) if count > 1 else 0.0
+            end = min(length, (k + 1) * step + context) if count > 1 else length
+            keep_from = round((k * step - begin) / self.frame) if count > 1 else 0
+            final = k == count - 1
+            keep = (None if last else frames - k * self.step_frames) if final else self.step_frames
+            yield _Window(index, start + begin, end - begin, keep_from, keep, last and final, opens=k == 0)
 
     @torch.inference_mode()
     def _forward(self, wavs: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -131,22 +180,60 @@ class Transcriber:
                 out[i] = lp[:n]
         return out
 
+    def _kept(self, log_probs: torch.Tensor, window: _Window) -> torch.Tensor:
+        """The frames a window contributes; a stretch's frame count is made exact by repeating its last
+        frame (it ends inside a pause) or, for a stretch too short for any frame, with blank frames."""
+        kept = log_probs[window.keep_from :]
+        if window.keep is None:
+            return kept
+        kept = kept[: window.keep]
+        missing = window.keep - kept.shape[0]
+        if missing > 0:
+            if kept.shape[0]:
+                fill = kept[-1:].expand(missing, -1)
+            else:
+                fill = torch.full((missing, log_probs.shape[1]), -math.inf).index_fill_(1, torch.tensor([0]), 0.0)
+            kept = torch.cat([kept, fill])
+        return kept
+
     def decode(self, result: Transcript, log_probs: torch.Tensor, decoder: Decoder | None = None) -> None:
-        """Fill in ``result``'s text and timed words from its frame log-probabilities (T', V)."""
+        """Fill in ``result``'s text and timed words from its frame log-probabilities (T', V), each stretch
+        of speech decoded on its own, as an utterance: a word never runs across a pause that cut the audio."""
         decoder = decoder or self.decoder
-        if log_probs.shape[0]:
-            hyp = decoder.decode(log_probs[None], torch.tensor([log_probs.shape[0]]))[0]
-            result.text = self.model.tokenizer.decode(hyp.tokens)
-            result.words = words_from_alignment(
-                log_probs, hyp.tokens, self.model.tokenizer, self.frame, frames=hyp.frames
+        ends = [*result.stretches[1:], log_probs.shape[0]]
+        spans = [(start, end) for start, end in zip(result.stretches or [0], ends) if end > start]
+        if not spans:
+            return
+        batch = torch.nn.utils.rnn.pad_sequence([log_probs[a:b] for a, b in spans], batch_first=True)
+        hyps = decoder.decode(batch, torch.tensor([b - a for a, b in spans]))
+        texts = []
+        for (a, b), hyp in zip(spans, hyps):
+            texts.append(self.model.tokenizer.decode(hyp.tokens))
+            result.words += words_from_alignment(
+                log_probs[a:b], hyp.tokens, self.model.tokenizer, self.frame, a * self.frame, frames=hyp.frames
             )
+        result.text = " ".join(text for text in texts if text)
 
     def transcribe(self, sources: Iterable[AudioSource | str], progress: bool = False) -> Iterator[Transcript]:
         """Transcripts in input order; unreadable sources come back with ``error`` set."""
         for result, log_probs in self.posteriors(sources, progress):
             if not result.error:
                 self.decode(result, log_probs)
+                if self.snap_words and result.words:
+                    self._snap(result)
             yield result
+
+    def _snap(self, result: Transcript) -> None:
+        """Move the words' boundaries out of the quiet of the source's audio (see ``snap_to_speech``)."""
+        source = result.source
+        try:
+            energies = frame_energies_db(
+                source.path, self.sample_rate, source.offset, result.duration, source.byte_range
+            )
+        except AudioError as e:  # read once already; gone since: keep the alignment's times
+            log.warning("word times not refined: %s", e)
+            return
+        result.words = snap_to_speech(result.words, quiet_frames(energies), HOP_SECONDS)
 
     def posteriors(
         self, sources: Iterable[AudioSource | str], progress: bool = False
@@ -162,7 +249,9 @@ class Transcriber:
 
         def forward_pending() -> None:
             for (window, _), lp in zip(pending, self._forward([wav for _, wav in pending])):
-                pieces[window.source].append(lp[window.keep_from : window.keep_to])
+                if window.opens:
+                    results[window.source].stretches.append(sum(piece.shape[0] for piece in pieces[window.source]))
+                pieces[window.source].append(self._kept(lp, window))
                 complete[window.source] |= window.last
             pending.clear()
 
@@ -176,10 +265,20 @@ class Transcriber:
 
         for index, source in enumerate(tqdm(sources, desc="transcribing", unit="file", disable=not progress)):
             try:
-                total = source.duration or audio_duration(source.path) - source.offset
+                total = source.duration or audio_duration(source.path, source.byte_range) - source.offset
                 results[index].duration = total
-                for window in self._windows(index, total):
-                    wav = load_audio(source.path, self.sample_rate, source.offset + window.offset, window.duration)
+                for window in self._windows(index, source, total):
+                    wav = (
+                        load_audio(
+                            source.path,
+                            self.sample_rate,
+                            source.offset + window.offset,
+                            window.duration,
+                            source.byte_range,
+                        )
+                        if window.duration
+                        else torch.zeros(0)  # the middle of a pause
+                    )
                     longest = max([wav.numel(), *(w.numel() for _, w in pending)]) / self.sample_rate
                     if pending and longest * (len(pending) + 1) > self.max_batch_seconds:
                         forward_pending()

@@ -8,6 +8,7 @@ import soundfile as sf
 
 from asr.inference import AudioSource, Transcriber
 from asr.model_file import load_model
+from asr.segmentation import find_pauses, frame_energies_db
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tiny_model.pt"
 
@@ -26,28 +27,75 @@ def speechlike(seconds: float, seed: int = 0) -> np.ndarray:
 
 
 @pytest.mark.parametrize("seconds", [5.0, 24.0, 61.3, 200.0])
-def test_windows_keep_every_frame_once(model, seconds):
+@pytest.mark.parametrize("last", [True, False])
+def test_windows_keep_every_frame_once(model, seconds, last):
     t = Transcriber(model, device="cpu", chunk_seconds=10.0, context_seconds=2.0)
-    windows = list(t._windows(0, seconds))
-    assert windows[-1].last and not any(w.last for w in windows[:-1])
-    position = 0
+    windows = list(t._stretch_windows(0, 7.0, seconds, last=last))
+    assert windows[-1].last == last and not any(w.last for w in windows[:-1])
+    position = round(7.0 / t.frame)
     for w in windows:
         start = round(w.offset / t.frame) + w.keep_from
         assert start == position  # each window's kept frames continue where the last stopped
-        if w.keep_to is not None:
-            position = round(w.offset / t.frame) + w.keep_to
-        assert w.offset >= 0 and w.offset + w.duration <= seconds + 1e-9
+        if w.keep is not None:
+            position = start + w.keep
+        assert w.offset >= 7.0 and w.offset + w.duration <= 7.0 + seconds + 1e-9
+    if not last:  # a stretch inside a file keeps exactly its length in frames: the next one starts on the grid
+        assert position == round((7.0 + seconds) / t.frame)
 
 
 def test_stitched_long_audio_matches_one_pass(model, tmp_path):
     path = tmp_path / "long.wav"
     sf.write(path, speechlike(75.0), 16000)
-    chunked = next(Transcriber(model, device="cpu", chunk_seconds=20.0, context_seconds=3.0).transcribe([str(path)]))
+    windows = Transcriber(model, device="cpu", chunk_seconds=20.0, context_seconds=3.0, min_pause_seconds=None)
+    chunked = next(windows.transcribe([str(path)]))
     whole = next(Transcriber(model, device="cpu", chunk_seconds=1000.0).transcribe([str(path)]))
     assert chunked.error is None and whole.error is None
     assert chunked.text == whole.text
     assert [w.word for w in chunked.words] == [w.word for w in whole.words]
     assert chunked.duration == pytest.approx(75.0)
+
+
+def spoken_with_pauses(pauses: list[float], seconds: float = 4.0) -> np.ndarray:
+    """Pieces of ``speechlike`` audio (no inner silence over 0.1 s) separated by digital silences."""
+    pieces = [speechlike_dense(seconds, seed=0)]
+    for i, pause in enumerate(pauses):
+        pieces += [np.zeros(int(pause * 16000), np.float32), speechlike_dense(seconds, seed=i + 1)]
+    return np.concatenate(pieces)
+
+
+def speechlike_dense(seconds: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (0.3 * rng.standard_normal(int(seconds * 16000))).astype(np.float32)
+
+
+def test_pauses_of_long_audio_are_found(tmp_path):
+    path = tmp_path / "talk.wav"
+    pauses = [1.0, 0.2, 2.0, 0.6]
+    sf.write(path, spoken_with_pauses(pauses), 16000)
+    duration = sf.info(path).duration
+    found = find_pauses(frame_energies_db(path, 16000, 0.0, duration, block_seconds=3.0), min_pause=0.5)
+    # pieces are 4 s long; pause k starts after k+1 pieces and the pauses before it
+    starts = [4.0 * (k + 1) + sum(pauses[:k]) for k in range(len(pauses))]
+    expected = [(start, start + pause) for start, pause in zip(starts, pauses) if pause >= 0.5]
+    assert [t for pause in found for t in pause] == pytest.approx([t for p in expected for t in p], abs=0.011)
+    # a span of a file: times from its offset; it starts in a pause, and leading silence is no pause
+    found = find_pauses(frame_energies_db(path, 16000, 4.0, duration - 4.0), min_pause=0.5)
+    assert [t for pause in found for t in pause] == pytest.approx([t - 4.0 for p in expected[1:] for t in p], abs=0.011)
+
+
+def test_stretches_between_pauses_keep_the_frame_grid(model, tmp_path):
+    path = tmp_path / "talk.wav"
+    sf.write(path, spoken_with_pauses([1.0, 0.2, 2.0, 0.6, 1.3]), 16000)
+    t = Transcriber(model, device="cpu", chunk_seconds=6.0, context_seconds=1.0, min_pause_seconds=0.5)
+    windows = list(t._windows(0, AudioSource(str(path)), sf.info(path).duration))
+    assert sum(w.duration == 0 for w in windows) == 4  # the middles of the four pauses over 0.5 s are not heard
+    (result, cut), (_, whole) = [
+        next(tr.posteriors([str(path)])) for tr in (t, Transcriber(model, device="cpu", chunk_seconds=1000.0))
+    ]
+    assert cut.shape == whole.shape  # stretches join on the frame grid: word times stay exact
+    t.decode(result, cut)
+    assert " ".join(w.word for w in result.words) == result.text
+    assert all(0 <= w.start < w.end <= result.duration + 0.1 for w in result.words)
 
 
 def test_words_are_timed_within_the_audio(model, tmp_path):

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from asr.decoding import GreedyDecoder, words_from_alignment
-from asr.decoding.words import FRAME_OFFSET
+from asr.decoding.words import FRAME_OFFSET, Word, snap_to_speech
 from asr.text import CharTokenizer
 
 TOKENIZER = CharTokenizer.build(["ab c"])  # " ", a, b, c
@@ -86,3 +86,18 @@ def test_subword_pieces_group_into_words():
     assert [w.word for w in words] == ["the", "cat", "sat"]
     times = [t for w in words for t in (w.start, w.end)]
     assert times == sorted(times)
+
+
+def test_boundaries_in_quiet_move_to_the_sound():
+    quiet = torch.tensor([True] * 10 + [False] * 20 + [True] * 10 + [False] * 10 + [True] * 5)  # 10 ms frames
+    words = [
+        Word("early", 0.03, 0.35, 0.9),  # starts in the leading quiet, ends in the pause
+        Word("late", 0.33, 0.47, 0.8),  # starts in the pause, ends in sound
+        Word("hushed", 0.005, 0.08, 0.7),  # all in the quiet: no sound to move to, left alone
+    ]
+    early, late, hushed = snap_to_speech(words, quiet, 0.01)
+    assert (early.start, early.end) == pytest.approx((0.10, 0.30))
+    assert (late.start, late.end) == pytest.approx((0.40, 0.47))
+    assert (early.word, early.confidence) == ("early", 0.9)
+    assert hushed == words[2]
+    assert snap_to_speech(words, torch.ones(55, dtype=torch.bool), 0.01) == words  # nothing loud: unchanged

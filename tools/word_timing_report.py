@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 import jiwer
 import torch
 
-from asr.audio import load_audio
+from asr.data.dataset import load_utterance
 from asr.data.manifest import Utterance, read_manifest
 from asr.decoding import GreedyDecoder, Word, words_from_alignment
-from asr.decoding.words import FRAME_OFFSET
+from asr.decoding.words import FRAME_OFFSET, snap_to_speech
 from asr.inference import resolve_device
 from asr.model_file import LoadedModel, load_model
+from asr.segmentation import HOP_SECONDS, quiet_frames, waveform_energies_db
 
 
 @dataclass
@@ -44,21 +45,28 @@ class Tally:
 
 
 def decode_words(
-    model: LoadedModel, utts: list[Utterance], device: torch.device, frame_offset: float
+    model: LoadedModel, utts: list[Utterance], device: torch.device, frame_offset: float, snap: bool
 ) -> list[list[Word]]:
-    """Timed hypothesis words of each utterance, decoded in one batch."""
+    """Timed hypothesis words of each utterance, decoded in one batch; with ``snap`` moved out of the
+    quiet as ``asr transcribe`` does."""
     recognizer = model.recognizer
-    wavs = [load_audio(u.audio_filepath, recognizer.frontend.sample_rate, u.offset, u.duration) for u in utts]
+    wavs = [load_utterance(u, recognizer.frontend.sample_rate) for u in utts]
     batch = torch.nn.utils.rnn.pad_sequence(wavs, batch_first=True).to(device)
     lengths = torch.tensor([w.numel() for w in wavs], device=device)
     with torch.inference_mode():
         log_probs, out_lengths = recognizer(batch, lengths)
     hyps = GreedyDecoder().decode(log_probs, out_lengths)
     spf = recognizer.seconds_per_output_frame
-    return [
+    words = [
         words_from_alignment(lp[:n], h.tokens, model.tokenizer, spf, frames=h.frames, frame_offset=frame_offset)
         for lp, n, h in zip(log_probs, out_lengths.tolist(), hyps)
     ]
+    if snap:
+        rate = recognizer.frontend.sample_rate
+        words = [
+            snap_to_speech(w, quiet_frames(waveform_energies_db(wav, rate)), HOP_SECONDS) for w, wav in zip(words, wavs)
+        ]
+    return words
 
 
 def score(tally: Tally, reference: list[dict], hypothesis: list[Word]) -> None:
@@ -122,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model", help="model file (model.pt)")
     parser.add_argument("manifest", help="manifest whose rows have reference 'words' with start/end")
     parser.add_argument("--frame-offset", type=float, default=FRAME_OFFSET, help="seconds (default %(default)s)")
+    parser.add_argument("--no-snap", action="store_true", help="keep the alignment's times as they are")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--device", default="auto")
     argv = sys.argv[1:] if argv is None else argv
@@ -138,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     tally = Tally()
     for i in range(0, len(utts), args.batch_size):
         batch = utts[i : i + args.batch_size]
-        for utt, words in zip(batch, decode_words(model, batch, device, args.frame_offset)):
+        for utt, words in zip(batch, decode_words(model, batch, device, args.frame_offset, not args.no_snap)):
             score(tally, list(utt.words), words)
     print(f"`{shlex.join(['python', 'tools/word_timing_report.py', *argv])}`\n")
     print(report(tally, args.frame_offset))

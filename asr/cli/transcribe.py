@@ -37,8 +37,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--output", "-o", help="write everything to this file instead of stdout")
     out.add_argument("--output-dir", help="write one file per input here, named after the audio file")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    p.add_argument(
+        "--no-snap", action="store_true", help="keep word times as the alignment gives them, even inside pauses"
+    )
     p.add_argument("--batch-seconds", type=float, default=300.0, help="most padded audio seconds per forward pass")
-    p.add_argument("--chunk-seconds", type=float, default=30.0, help="longer audio is processed in windows this long")
+    p.add_argument(
+        "--chunk-seconds",
+        type=float,
+        default=30.0,
+        help="longer audio is cut at its pauses, then into windows this long",
+    )
+    p.add_argument(
+        "--min-pause",
+        type=float,
+        default=0.5,
+        help="seconds of quiet at which long audio is cut (0: never cut at pauses, windows only)",
+    )
     p.add_argument("--context-seconds", type=float, default=3.0, help="overlap kept on each side of a window")
     p.set_defaults(func=run, trailing="inputs")
 
@@ -47,7 +61,7 @@ def _sources(args: argparse.Namespace, audio: list[str]) -> list[AudioSource]:
     sources = [AudioSource(path) for path in audio]
     if args.manifest:
         rows = read_manifest(args.manifest).utterances
-        sources += [AudioSource(u.audio_filepath, u.offset, u.duration if u.offset else None) for u in rows]
+        sources += [AudioSource.from_utterance(u) for u in rows]
     return sources
 
 
@@ -59,6 +73,8 @@ def _transcriber(args: argparse.Namespace, overrides: list[str]) -> Transcriber:
         max_batch_seconds=args.batch_seconds,
         chunk_seconds=args.chunk_seconds,
         context_seconds=args.context_seconds,
+        min_pause_seconds=args.min_pause,
+        snap_words=not args.no_snap,
     )
 
 

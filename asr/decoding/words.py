@@ -7,6 +7,7 @@ each token holds, which is what word boundaries are made of.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -109,3 +110,31 @@ def _split_words(spans: list[TokenSpan], tokenizer: Tokenizer) -> list[tuple[lis
 def _confidence(spans: list[TokenSpan], log_probs: torch.Tensor) -> float:
     """The lowest, over the word's tokens, of a token's highest probability on its aligned frames."""
     return min(log_probs[s.start : s.end, s.token].max().exp().item() for s in spans)
+
+
+def snap_to_speech(words: list[Word], quiet: torch.Tensor, seconds_per_frame: float) -> list[Word]:
+    """Words with their boundaries moved out of the quiet: a start inside a pause moves on to where the
+    sound resumes, an end inside a pause back to where it stopped, as long as the word keeps some sound.
+
+    CTC times a word by its spikes, which come early and fall anywhere in the pause
+    around it; the audio's energy (``quiet``: one flag per frame of ``seconds_per_frame``)
+    shows where the sound is.
+    """
+    loud = torch.nonzero(~quiet).flatten()
+    if loud.numel() == 0:
+        return words
+    snapped = []
+    for word in words:
+        start, end = word.start, word.end
+        first = int(start / seconds_per_frame)
+        if first < quiet.numel() and quiet[first]:
+            resume = loud[torch.searchsorted(loud, first).clamp(max=loud.numel() - 1)].item()
+            if first < resume and resume * seconds_per_frame < end:
+                start = resume * seconds_per_frame
+        last = math.ceil(end / seconds_per_frame) - 1
+        if 0 <= last < quiet.numel() and quiet[last]:
+            stop = loud[(torch.searchsorted(loud, last, right=True) - 1).clamp(min=0)].item()
+            if stop < last and (stop + 1) * seconds_per_frame > start:
+                end = (stop + 1) * seconds_per_frame
+        snapped.append(Word(word.word, start, end, word.confidence))
+    return snapped
