@@ -344,11 +344,12 @@ def render_section(heading: str, rows: list[Row], device: torch.device, notes: S
     return "\n".join(lines) + "\n"
 
 
-def publish(path: Path, heading: str, section: str) -> None:
-    """Print a section and write it into the benchmarks file."""
+def publish(path: Path | None, heading: str, section: str) -> None:
+    """Print a section and, given a ``path``, write it into that benchmarks file."""
     print(section)
-    write_section(path, heading, section)
-    print(f"wrote {path}", file=sys.stderr)
+    if path is not None:
+        write_section(path, heading, section)
+        print(f"wrote {path}", file=sys.stderr)
 
 
 def write_section(path: Path, heading: str, section: str) -> None:

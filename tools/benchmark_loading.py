@@ -148,10 +148,7 @@ def main(argv: list[str]) -> int:
     ]
     heading = f"{machine_name()} / data loading, files vs shards"
     section = render_section(heading, rows, torch.device("cpu"), notes)
-    if args.record:
-        publish(Path(args.out), heading, section)
-    else:
-        print(section)
+    publish(Path(args.out) if args.record else None, heading, section)
     return 0
 
 

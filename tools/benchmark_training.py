@@ -365,10 +365,7 @@ def main(argv: list[str]) -> int:
     )
     heading = f"{machine_name()} / training MFU, {args.threads} thread{'s' if args.threads > 1 else ''}"
     section = render_section(heading, rows, torch.device("cpu"), notes(args, settings))
-    if args.record:
-        publish(Path(args.out), heading, section)
-    else:
-        print(section)
+    publish(Path(args.out) if args.record else None, heading, section)
     return 0
 
 
