@@ -18,7 +18,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from asr.audio import AudioError
 from asr.data.datamodule import ASRDataModule
 from asr.data.dataset import LabeledSet, load_utterance, select_trainable
-from asr.data.manifest import Manifest, read_manifest
+from asr.data.manifest import Manifest, read_manifests
 from asr.features import LogMel, compute_stats
 from asr.lightning import ASRModule
 from asr.model_file import save_model
@@ -72,7 +72,7 @@ def train(config: dict[str, Any], output_dir: str | os.PathLike, callbacks: Sequ
     output_dir = Path(output_dir)
     L.seed_everything(config["seed"], workers=True)
     data, features = config["data"], config["features"]
-    train_manifest, val_manifest = read_manifest(data["train_manifest"]), read_manifest(data["val_manifest"])
+    train_manifest, val_manifest = read_manifests(data["train_manifest"]), read_manifests(data["val_manifest"])
     texts = (normalize_text(u.text) for u in train_manifest.utterances)
     tokenizer = build_tokenizer(config.get("tokenizer") or {}, texts)
     log.info("tokenizer: %s, %d symbols %s", tokenizer.kind, len(tokenizer.symbols), tokenizer.symbols)

@@ -1,6 +1,8 @@
 import json
 
-from asr.data.manifest import read_manifest, write_manifest
+import pytest
+
+from asr.data.manifest import ManifestError, read_manifest, read_manifests, write_manifest
 
 
 def test_bad_rows_are_skipped_and_counted(tmp_path):
@@ -29,3 +31,16 @@ def test_write_makes_paths_relative_to_the_manifest(tmp_path):
     write_manifest(path, [{"audio_filepath": str(audio), "duration": 1.0, "text": "hi"}])
     assert json.loads(path.read_text())["audio_filepath"] == "audio/x.wav"
     assert read_manifest(path).utterances[0].audio_filepath == str(audio)
+
+
+def test_several_manifests_read_as_one(tmp_path):
+    (tmp_path / "a").mkdir()
+    write_manifest(tmp_path / "a" / "m.jsonl", [{"audio_filepath": "x.wav", "duration": 1.0, "text": "one"}])
+    (tmp_path / "b.jsonl").write_text(json.dumps({"audio_filepath": "y.wav", "duration": 2.0, "text": "two"}) + "\n{")
+    both = read_manifests([tmp_path / "a" / "m.jsonl", str(tmp_path / "b.jsonl")])
+    assert [u.text for u in both.utterances] == ["one", "two"]
+    assert [u.audio_filepath for u in both.utterances] == [str(tmp_path / "a" / "x.wav"), str(tmp_path / "y.wav")]
+    assert len(both.skipped) == 1 and both.skipped[0][1].startswith(str(tmp_path / "b.jsonl"))
+    assert read_manifests(str(tmp_path / "b.jsonl")).path == str(tmp_path / "b.jsonl")
+    with pytest.raises(ManifestError):
+        read_manifests([])

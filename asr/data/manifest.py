@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,20 @@ def read_manifest(path: str | os.PathLike) -> Manifest:
         first = "; ".join(f"line {n}: {why}" for n, why in skipped[:3])
         log.warning("%s: skipped %d bad row(s) of %d (%s)", path, len(skipped), len(skipped) + len(utterances), first)
     return Manifest(str(path), utterances, skipped)
+
+
+def read_manifests(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> Manifest:
+    """One manifest, or several read as one: training on a mix of corpora."""
+    if isinstance(paths, (str, os.PathLike)):
+        return read_manifest(paths)
+    parts = [read_manifest(path) for path in paths]
+    if not parts:
+        raise ManifestError("an empty list of manifests")
+    return Manifest(
+        " + ".join(part.path for part in parts),
+        [utt for part in parts for utt in part.utterances],
+        [(line, f"{part.path}: {why}") for part in parts for line, why in part.skipped],
+    )
 
 
 def write_manifest(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> int:
