@@ -7,6 +7,7 @@ samples of its own utterance, so padding a batch never changes valid frames.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import torch
@@ -78,7 +79,10 @@ class Frontend(nn.Module):
     Frames are normalized with the training set's per-bin statistics. With
     ``utterance_norm`` each utterance's own per-bin mean and deviation (over its
     valid frames) are removed as well, which cancels microphone and level
-    differences between recordings.
+    differences between recordings. With ``norm_gate_db`` those statistics come
+    only from the frames within that many dB of the utterance's loudest frame,
+    so they describe its speech, not how much silence surrounds it: the same
+    words get the same features alone, in a longer recording or cut out of one.
     """
 
     def __init__(
@@ -88,10 +92,12 @@ class Frontend(nn.Module):
         win_ms: float = 25.0,
         hop_ms: float = 10.0,
         utterance_norm: bool = False,
+        norm_gate_db: float | None = None,
     ):
         super().__init__()
         self.sample_rate = sample_rate
         self.utterance_norm = utterance_norm
+        self.norm_gate = None if norm_gate_db is None else norm_gate_db / 10 * math.log(10)  # dB -> nats of power
         self.logmel = LogMel(sample_rate, n_mels, win_ms, hop_ms)
         self.register_buffer("mean", torch.zeros(n_mels))
         self.register_buffer("std", torch.ones(n_mels))
@@ -102,13 +108,18 @@ class Frontend(nn.Module):
 
     def forward(self, wav: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         frames = self.logmel.num_frames(lengths)
-        feats = (self.logmel(wav) - self.mean) / self.std
+        logmel = self.logmel(wav)
+        feats = (logmel - self.mean) / self.std
         valid = (torch.arange(feats.shape[1], device=feats.device)[None, :] < frames[:, None])[..., None]
         feats = feats.masked_fill(~valid, 0.0)
         if self.utterance_norm:
-            count = frames.clamp(min=1)[:, None, None]
-            mean = feats.sum(1, keepdim=True) / count
-            var = ((feats - mean) ** 2).masked_fill(~valid, 0.0).sum(1, keepdim=True) / count
+            counted = valid
+            if self.norm_gate is not None:
+                loudness = logmel.logsumexp(dim=2, keepdim=True).masked_fill(~valid, -math.inf)
+                counted = valid & (loudness >= loudness.amax(dim=1, keepdim=True) - self.norm_gate)
+            count = counted.sum(1, keepdim=True).clamp(min=1)
+            mean = feats.masked_fill(~counted, 0.0).sum(1, keepdim=True) / count
+            var = ((feats - mean) ** 2).masked_fill(~counted, 0.0).sum(1, keepdim=True) / count
             feats = ((feats - mean) / var.clamp(min=MIN_STD**2).sqrt()).masked_fill(~valid, 0.0)
         return feats, frames
 

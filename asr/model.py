@@ -168,6 +168,7 @@ def build_recognizer(features: dict, model: dict, vocab_size: int) -> SpeechReco
         features["win_ms"],
         features["hop_ms"],
         utterance_norm=features.get("utterance_norm", False),
+        norm_gate_db=features.get("norm_gate_db"),
     )
     acoustic = AcousticModel(
         n_mels=features["n_mels"],

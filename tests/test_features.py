@@ -48,3 +48,21 @@ def test_stats_normalize_to_zero_mean_unit_variance():
     normalized = (frames - mean) / std
     assert normalized.mean(0).abs().max() < 1e-3
     assert (normalized.std(0) - 1).abs().max() < 1e-2
+
+
+def test_gated_utterance_statistics_ignore_surrounding_silence():
+    torch.manual_seed(0)
+    speech = 0.1 * torch.randn(16000)
+    padded = torch.cat([torch.zeros(16000), speech, torch.zeros(8000)])
+    inner = slice(101, 190)  # the padded file's frames that hold speech alone (10 ms hop, 25 ms window)
+
+    def speech_frames(frontend: Frontend) -> tuple[torch.Tensor, torch.Tensor]:
+        alone, _ = frontend(speech[None], torch.tensor([speech.numel()]))
+        within, _ = frontend(padded[None], torch.tensor([padded.numel()]))
+        return alone[0, 1:90], within[0, inner]
+
+    # gated, only the few frames that straddle the speech's edges join the statistics
+    alone, within = speech_frames(Frontend(utterance_norm=True, norm_gate_db=40))
+    assert (alone - within).abs().mean() < 0.1
+    alone, within = speech_frames(Frontend(utterance_norm=True))  # ungated: the silence shifts the statistics
+    assert (alone - within).abs().mean() > 1.0
