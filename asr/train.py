@@ -90,6 +90,7 @@ def train(config: dict[str, Any], output_dir: str | os.PathLike, callbacks: Sequ
         num_workers=data["num_workers"],
         speed_perturb=speeds,
         gain_db=augment.get("gain_db"),
+        edge_silence=augment.get("edge_silence"),
         seed=config["seed"],
     )
     checkpoint = ModelCheckpoint(

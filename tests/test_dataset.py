@@ -1,6 +1,7 @@
 import json
 import logging
 
+import torch
 from audio_utils import tone, write_wav
 
 from asr.data.dataset import UtteranceDataset, collate, ctc_min_frames, select_trainable
@@ -54,3 +55,21 @@ def test_speed_perturbation_changes_length(tmp_path):
     data = select_trainable(read_manifest(path), CharTokenizer.build(["ab"]), lambda s: 25)
     for speed, samples in ((1.1, 14545), (0.9, 17778), (1.0, 16000)):
         assert abs(UtteranceDataset(data, 16000, [speed])[0]["wav"].numel() - samples) <= 1
+
+
+def test_edge_silence_surrounds_the_audio_with_random_zeros(tmp_path):
+    write_wav(tmp_path / "a.wav", tone(1.0))
+    path = tmp_path / "m.jsonl"
+    path.write_text(json.dumps({"audio_filepath": "a.wav", "duration": 1.0, "text": "ab"}))
+    data = select_trainable(read_manifest(path), CharTokenizer.build(["ab"]), lambda s: 25)
+    plain = UtteranceDataset(data, 16000)[0]["wav"]
+    dataset = UtteranceDataset(data, 16000, edge_silence=[0.1, 0.3])
+    lengths = set()
+    for _ in range(5):
+        wav = dataset[0]["wav"]
+        loud = (wav != 0).nonzero().flatten()
+        before, after = loud[0].item(), wav.numel() - 1 - loud[-1].item()
+        assert 1600 <= before <= 4800 and 1600 <= after <= 4800
+        assert torch.equal(wav[before : before + plain.numel()], plain)
+        lengths.add(wav.numel())
+    assert len(lengths) > 1  # drawn anew for each use

@@ -46,6 +46,7 @@ class ASRDataModule(L.LightningDataModule):
         num_workers: int = 0,
         speed_perturb: Sequence[float] = (),
         gain_db: Sequence[float] | None = None,
+        edge_silence: Sequence[float] | None = None,
         seed: int = 0,
     ):
         super().__init__()
@@ -56,6 +57,7 @@ class ASRDataModule(L.LightningDataModule):
         self.num_workers = num_workers
         self.speed_perturb = speed_perturb
         self.gain_db = gain_db
+        self.edge_silence = edge_silence
         self.seed = seed
         self.resume_at = (0, 0)  # (epoch, batches of it already trained) of the checkpoint resumed from
 
@@ -86,8 +88,10 @@ class ASRDataModule(L.LightningDataModule):
         )
         if train:
             sampler.resume(*self.resume_at)
-        dataset = UtteranceDataset(
-            data, self.sample_rate, self.speed_perturb if train else (), self.gain_db if train else None
+        dataset = (
+            UtteranceDataset(data, self.sample_rate, self.speed_perturb, self.gain_db, self.edge_silence)
+            if train
+            else UtteranceDataset(data, self.sample_rate)
         )
         return DataLoader(
             _Batches(dataset),

@@ -72,7 +72,8 @@ def select_trainable(
 
 
 class UtteranceDataset(Dataset):
-    """Loads each utterance's audio, optionally speed-perturbed and with a random gain.
+    """Loads each utterance's audio, optionally speed-perturbed, with a random gain and with random
+    stretches of silence added before and after it (``edge_silence``: [low, high] seconds each side).
 
     Unreadable files yield ``None`` and a warning naming them.
     """
@@ -83,11 +84,13 @@ class UtteranceDataset(Dataset):
         sample_rate: int,
         speed_perturb: Sequence[float] = (),
         gain_db: Sequence[float] | None = None,
+        edge_silence: Sequence[float] | None = None,
     ):
         self.data = data
         self.sample_rate = sample_rate
         self.speeds = [float(s) for s in speed_perturb]
         self.gain_db = tuple(gain_db) if gain_db else None
+        self.edge_silence = tuple(edge_silence) if edge_silence else None
 
     def __len__(self) -> int:
         return len(self.data.utterances)
@@ -107,6 +110,10 @@ class UtteranceDataset(Dataset):
         if self.gain_db:
             low, high = self.gain_db
             wav = wav * 10 ** ((low + (high - low) * float(torch.rand(()))) / 20)
+        if self.edge_silence:
+            low, high = self.edge_silence
+            before, after = (round((low + (high - low) * float(u)) * self.sample_rate) for u in torch.rand(2))
+            wav = torch.nn.functional.pad(wav, (before, after))
         return {"index": index, "wav": wav, "tokens": torch.tensor(self.data.tokens[index], dtype=torch.long)}
 
 
