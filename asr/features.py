@@ -97,6 +97,8 @@ class Frontend(nn.Module):
         super().__init__()
         self.sample_rate = sample_rate
         self.utterance_norm = utterance_norm
+        if norm_gate_db is not None and norm_gate_db <= 0:
+            raise ValueError(f"features.norm_gate_db={norm_gate_db}: expected a positive number of dB, or null")
         self.norm_gate = None if norm_gate_db is None else norm_gate_db / 10 * math.log(10)  # dB -> nats of power
         self.logmel = LogMel(sample_rate, n_mels, win_ms, hop_ms)
         self.register_buffer("mean", torch.zeros(n_mels))

@@ -115,6 +115,8 @@ class Transcriber:
         self.frame = self.recognizer.seconds_per_output_frame
         self.context_frames = round(context_seconds / self.frame)
         self.step_frames = round(chunk_seconds / self.frame) - 2 * self.context_frames
+        if min_pause_seconds is not None and min_pause_seconds < 0:
+            raise ValueError(f"min_pause_seconds={min_pause_seconds} must be 0 (no cutting at pauses) or more")
         self.min_pause = min_pause_seconds
         self.snap_words = snap_words
         if self.context_frames < 0 or self.step_frames < 1:

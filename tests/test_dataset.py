@@ -1,6 +1,7 @@
 import json
 import logging
 
+import pytest
 import torch
 from audio_utils import tone, write_wav
 
@@ -73,3 +74,5 @@ def test_edge_silence_surrounds_the_audio_with_random_zeros(tmp_path):
         assert torch.equal(wav[before : before + plain.numel()], plain)
         lengths.add(wav.numel())
     assert len(lengths) > 1  # drawn anew for each use
+    with pytest.raises(ValueError, match="edge_silence"):
+        UtteranceDataset(data, 16000, edge_silence=[-0.5, 0.2])  # would cut the audio

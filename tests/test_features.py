@@ -1,5 +1,6 @@
 import librosa
 import numpy as np
+import pytest
 import torch
 
 from asr.audio import load_audio
@@ -66,3 +67,5 @@ def test_gated_utterance_statistics_ignore_surrounding_silence():
     assert (alone - within).abs().mean() < 0.1
     alone, within = speech_frames(Frontend(utterance_norm=True))  # ungated: the silence shifts the statistics
     assert (alone - within).abs().mean() > 1.0
+    with pytest.raises(ValueError, match="norm_gate_db"):
+        Frontend(utterance_norm=True, norm_gate_db=-40)

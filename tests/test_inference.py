@@ -142,6 +142,11 @@ def test_batching_does_not_change_results(model, tmp_path):
     assert one_by_one == batched
 
 
+def test_negative_pause_is_an_error(model):
+    with pytest.raises(ValueError, match="min_pause_seconds"):
+        Transcriber(model, device="cpu", min_pause_seconds=-1.0)
+
+
 @pytest.mark.parametrize("chunk, context", [(0.0, 0.0), (6.0, 3.0), (5.0, -1.0)])
 def test_impossible_chunking_is_an_error(model, chunk, context):
     with pytest.raises(ValueError, match="chunk_seconds"):

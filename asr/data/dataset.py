@@ -91,6 +91,12 @@ class UtteranceDataset(Dataset):
         self.speeds = [float(s) for s in speed_perturb]
         self.gain_db = tuple(gain_db) if gain_db else None
         self.edge_silence = tuple(edge_silence) if edge_silence else None
+        if self.edge_silence and not (
+            len(self.edge_silence) == 2 and 0 <= self.edge_silence[0] <= self.edge_silence[1]
+        ):
+            raise ValueError(
+                f"augment.edge_silence={list(self.edge_silence)}: expected [low, high] with 0 <= low <= high"
+            )
 
     def __len__(self) -> int:
         return len(self.data.utterances)
