@@ -65,3 +65,21 @@ def test_resume_skips_the_batches_each_rank_trained_in_that_epoch_only(world_siz
         resumed.set_epoch(4)
         full.set_epoch(4)
         assert list(resumed) == list(full)
+
+
+@pytest.mark.parametrize("world_size", [1, 3])
+def test_every_epoch_has_the_same_batch_count(world_size):
+    """Lightning counts an epoch's batches once: a different count would cut epochs short or skip validation."""
+    d = durations()
+    samplers = [DurationBatchSampler(d, 30.0, rank=r, world_size=world_size, seed=1) for r in range(world_size)]
+    assert len({len(samplers[0]._packed(epoch)) for epoch in range(20)}) > 1  # packing alone varies
+    count = len(samplers[0])
+    for epoch in range(20):
+        seen = []
+        for sampler in samplers:
+            sampler.set_epoch(epoch)
+            batches = list(sampler)
+            assert len(batches) == len(sampler) == count
+            assert all(max(d[i] for i in b) * len(b) <= 60.0 for b in batches)  # a join stays under twice the budget
+            seen += [i for b in batches for i in b]
+        assert sorted(seen) == list(range(len(d)))

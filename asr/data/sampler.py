@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator, Sequence
 
@@ -12,10 +13,13 @@ class DurationBatchSampler(Sampler[list[int]]):
     """Batches whose padded size (longest utterance x count) stays under ``max_batch_seconds``.
 
     Utterances are shuffled, sorted by duration within large pools (so batches hold
-    similar lengths and little padding), and the batch order is shuffled again. The
-    batch list is then made a multiple of ``world_size`` by splitting the largest
-    batches, and rank r takes batches r, r+W, ...: every utterance is seen exactly once
-    per epoch across ranks, and every rank runs the same number of steps.
+    similar lengths and little padding), and the batch order is shuffled again. Every
+    epoch then gets the same number of batches, a multiple of ``world_size``: epoch 0's
+    count with 2 % to spare, reached by splitting the largest batches (or, rarely, by
+    joining the two smallest). Lightning counts an epoch's batches once, so a varying
+    count would end some epochs early (dropping utterances) and let others end before
+    their validation. Rank r takes batches r, r+W, ...: every utterance is seen exactly
+    once per epoch across ranks, and every rank runs the same number of steps.
 
     A run resumed mid-epoch calls ``resume``: that epoch's batches are the same, and the
     ones this rank already trained are skipped.
@@ -47,6 +51,7 @@ class DurationBatchSampler(Sampler[list[int]]):
         self.epoch = 0
         self._resume = (0, 0)
         self._cache: tuple[int, list[list[int]]] | None = None
+        self._count: int | None = None
 
     def set_epoch(self, epoch: int) -> None:
         """Called by Lightning at each epoch start (on a data loader's ``sampler``) so shuffling differs per epoch
@@ -76,10 +81,9 @@ class DurationBatchSampler(Sampler[list[int]]):
             batches.append(batch)
         return batches
 
-    def _all_batches(self) -> list[list[int]]:
-        if self._cache and self._cache[0] == self.epoch:
-            return self._cache[1]
-        rng = random.Random(self.seed + self.epoch)
+    def _packed(self, epoch: int) -> list[list[int]]:
+        """The epoch's batches as packing makes them."""
+        rng = random.Random(self.seed + epoch)
         order = list(range(len(self.durations)))
         if self.shuffle:
             rng.shuffle(order)
@@ -94,15 +98,33 @@ class DurationBatchSampler(Sampler[list[int]]):
         batches = self._pack(order)
         if self.shuffle:
             rng.shuffle(batches)
-        while len(batches) % self.world_size:
+        return batches
+
+    def _batch_count(self) -> int:
+        """Batches in every epoch: epoch 0's count and 2 % more, a multiple of ``world_size``, at most one
+        utterance a batch."""
+        if self._count is None:
+            ranks = self.world_size
+            wanted = math.ceil(len(self._packed(0)) * 1.02)
+            self._count = min(-(-wanted // ranks) * ranks, len(self.durations) // ranks * ranks)
+        return self._count
+
+    def _padded_seconds(self, batch: list[int]) -> float:
+        return max(self.durations[i] for i in batch) * len(batch)
+
+    def _all_batches(self) -> list[list[int]]:
+        if self._cache and self._cache[0] == self.epoch:
+            return self._cache[1]
+        batches, count = self._packed(self.epoch), self._batch_count()
+        while len(batches) < count:  # split the largest batch: both halves stay within the budget
             largest = max(range(len(batches)), key=lambda b: len(batches[b]))
-            if len(batches[largest]) < 2:
-                raise ValueError(
-                    f"cannot share {len(self.durations)} utterances as equal batch counts over {self.world_size} ranks"
-                )
             batch = batches.pop(largest)
             half = len(batch) // 2
             batches[largest:largest] = [batch[:half], batch[half:]]
+        while len(batches) > count:  # join the two smallest
+            first, second = sorted(range(len(batches)), key=lambda b: self._padded_seconds(batches[b]))[:2]
+            batches[min(first, second)] = batches[first] + batches[second]
+            del batches[max(first, second)]
         self._cache = (self.epoch, batches)
         return batches
 
