@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Iterator, Sequence
 
@@ -15,7 +14,7 @@ class DurationBatchSampler(Sampler[list[int]]):
     Utterances are shuffled, sorted by duration within large pools (so batches hold
     similar lengths and little padding), and the batch order is shuffled again. Every
     epoch then gets the same number of batches, a multiple of ``world_size``: epoch 0's
-    count with 2 % to spare, reached by splitting the largest batches (or, rarely, by
+    count with 2 % (rounded down) to spare, reached by splitting the largest batches (or, rarely, by
     joining the two smallest). Lightning counts an epoch's batches once, so a varying
     count would end some epochs early (dropping utterances) and let others end before
     their validation. Rank r takes batches r, r+W, ...: every utterance is seen exactly
@@ -101,11 +100,12 @@ class DurationBatchSampler(Sampler[list[int]]):
         return batches
 
     def _batch_count(self) -> int:
-        """Batches in every epoch: epoch 0's count and 2 % more, a multiple of ``world_size``, at most one
-        utterance a batch."""
+        """Batches in every epoch: epoch 0's count and 2 % more (rounded down), a multiple of ``world_size``,
+        at most one utterance a batch."""
         if self._count is None:
             ranks = self.world_size
-            wanted = math.ceil(len(self._packed(0)) * 1.02)
+            packed = len(self._packed(0))
+            wanted = packed + packed // 50
             self._count = min(-(-wanted // ranks) * ranks, len(self.durations) // ranks * ranks)
         return self._count
 
