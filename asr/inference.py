@@ -17,7 +17,6 @@ file that cannot be read comes back as an error result; it never stops the other
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,9 +31,7 @@ from asr.data.manifest import Utterance
 from asr.decoding import Decoder, build_decoder
 from asr.decoding.words import Word, snap_to_speech, words_from_alignment
 from asr.model_file import LoadedModel, load_model
-from asr.segmentation import HOP_SECONDS, find_pauses, frame_energies_db, quiet_frames
-
-log = logging.getLogger(__name__)
+from asr.segmentation import HOP_SECONDS, find_pauses, frame_energies_db, quiet_frames, waveform_energies_db
 
 PAUSE_MARGIN = 0.2  # seconds of a pause heard with the speech on each side of it, as utterances have in corpora
 
@@ -65,6 +62,7 @@ class Transcript:
     duration: float = 0.0
     error: str | None = None
     stretches: list[int] = field(default_factory=list)  # first frame of each stretch heard on its own
+    energies_db: torch.Tensor | None = field(default=None, repr=False)  # 10 ms frames, read with the audio
 
 
 @dataclass
@@ -133,16 +131,16 @@ class Transcriber:
         config = decoder_config(model.config.get("decoder") or {}, list(decoder_overrides))
         return cls(model, build_decoder(config, model.tokenizer), **kwargs)
 
-    def _windows(self, index: int, source: AudioSource, duration: float) -> Iterator[_Window]:
+    def _fits_one_window(self, duration: float) -> bool:
+        return duration <= (self.step_frames + 2 * self.context_frames) * self.frame
+
+    def _windows(self, index: int, duration: float, energies_db: torch.Tensor | None) -> Iterator[_Window]:
         """The forward passes for a source: whole if it fits one window, else its stretches of speech
         between pauses, each with ``PAUSE_MARGIN`` seconds of its pauses; the rest of a pause is blank."""
-        if duration <= (self.step_frames + 2 * self.context_frames) * self.frame:
+        if self._fits_one_window(duration):
             yield _Window(index, 0.0, duration, 0, None, True)
             return
-        pauses = []
-        if self.min_pause:
-            energies = frame_energies_db(source.path, self.sample_rate, source.offset, duration, source.byte_range)
-            pauses = find_pauses(energies, self.min_pause)
+        pauses = find_pauses(energies_db, self.min_pause) if self.min_pause and energies_db is not None else []
         bounds = [0.0]
         for start, end in pauses:
             middle = (start + end) / 2
@@ -221,21 +219,9 @@ class Transcriber:
         for result, log_probs in self.posteriors(sources, progress):
             if not result.error:
                 self.decode(result, log_probs)
-                if self.snap_words and result.words:
-                    self._snap(result)
+                if self.snap_words and result.energies_db is not None:
+                    result.words = snap_to_speech(result.words, quiet_frames(result.energies_db), HOP_SECONDS)
             yield result
-
-    def _snap(self, result: Transcript) -> None:
-        """Move the words' boundaries out of the quiet of the source's audio (see ``snap_to_speech``)."""
-        source = result.source
-        try:
-            energies = frame_energies_db(
-                source.path, self.sample_rate, source.offset, result.duration, source.byte_range
-            )
-        except AudioError as e:  # read once already; gone since: keep the alignment's times
-            log.warning("word times not refined: %s", e)
-            return
-        result.words = snap_to_speech(result.words, quiet_frames(energies), HOP_SECONDS)
 
     def posteriors(
         self, sources: Iterable[AudioSource | str], progress: bool = False
@@ -269,7 +255,12 @@ class Transcriber:
             try:
                 total = source.duration or audio_duration(source.path, source.byte_range) - source.offset
                 results[index].duration = total
-                for window in self._windows(index, source, total):
+                whole = self._fits_one_window(total)
+                if not whole and (self.min_pause or self.snap_words):  # one streamed pass, before the windows
+                    results[index].energies_db = frame_energies_db(
+                        source.path, self.sample_rate, source.offset, total, source.byte_range
+                    )
+                for window in self._windows(index, total, results[index].energies_db):
                     wav = (
                         load_audio(
                             source.path,
@@ -281,6 +272,8 @@ class Transcriber:
                         if window.duration
                         else torch.zeros(0)  # the middle of a pause
                     )
+                    if whole and self.snap_words:
+                        results[index].energies_db = waveform_energies_db(wav, self.sample_rate)
                     longest = max([wav.numel(), *(w.numel() for _, w in pending)]) / self.sample_rate
                     if pending and longest * (len(pending) + 1) > self.max_batch_seconds:
                         forward_pending()
