@@ -88,16 +88,24 @@ def test_subword_pieces_group_into_words():
     assert times == sorted(times)
 
 
-def test_boundaries_in_quiet_move_to_the_sound():
+def test_boundaries_move_to_the_sound():
     quiet = torch.tensor([True] * 10 + [False] * 20 + [True] * 10 + [False] * 10 + [True] * 5)  # 10 ms frames
     words = [
-        Word("early", 0.03, 0.35, 0.9),  # starts in the leading quiet, ends in the pause
-        Word("late", 0.33, 0.47, 0.8),  # starts in the pause, ends in sound
         Word("hushed", 0.005, 0.08, 0.7),  # all in the quiet: no sound to move to, left alone
+        Word("early", 0.09, 0.35, 0.9),  # starts in the leading quiet, ends in the pause
+        Word("late", 0.33, 0.47, 0.8),  # starts in the pause, ends in sound: on to where the sound stops
     ]
-    early, late, hushed = snap_to_speech(words, quiet, 0.01)
+    hushed, early, late = snap_to_speech(words, quiet, 0.01)
     assert (early.start, early.end) == pytest.approx((0.10, 0.30))
-    assert (late.start, late.end) == pytest.approx((0.40, 0.47))
+    assert (late.start, late.end) == pytest.approx((0.40, 0.50))
     assert (early.word, early.confidence) == ("early", 0.9)
-    assert hushed == words[2]
+    assert hushed == words[0]
     assert snap_to_speech(words, torch.ones(55, dtype=torch.bool), 0.01) == words  # nothing loud: unchanged
+
+
+def test_end_in_sound_stops_at_the_next_word():
+    quiet = torch.tensor([True] * 10 + [False] * 40 + [True] * 10)  # two words with no pause between them
+    words = [Word("one", 0.10, 0.22, 0.9), Word("two", 0.31, 0.40, 0.9)]
+    one, two = snap_to_speech(words, quiet, 0.01)
+    assert one.end == pytest.approx(0.31)  # the sound goes on: up to the next word's start, no further
+    assert two.end == pytest.approx(0.50)  # the last word: to where the sound stops

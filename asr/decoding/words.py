@@ -113,28 +113,43 @@ def _confidence(spans: list[TokenSpan], log_probs: torch.Tensor) -> float:
 
 
 def snap_to_speech(words: list[Word], quiet: torch.Tensor, seconds_per_frame: float) -> list[Word]:
-    """Words with their boundaries moved out of the quiet: a start inside a pause moves on to where the
-    sound resumes, an end inside a pause back to where it stopped, as long as the word keeps some sound.
+    """Words (in time order) with their boundaries moved to where the sound is.
 
     CTC times a word by its spikes, which come early and fall anywhere in the pause
     around it; the audio's energy (``quiet``: one flag per frame of ``seconds_per_frame``)
-    shows where the sound is.
+    shows where the sound is. A start inside a pause moves on to where the sound
+    resumes; an end inside a pause moves back to where the sound stopped, as long as
+    the word keeps some sound. An end inside sound moves on to where that sound
+    stops, but never past the next word's start: the model emits the space after a
+    word while the word still sounds, so its ends come early.
     """
     loud = torch.nonzero(~quiet).flatten()
     if loud.numel() == 0:
         return words
+    silent = torch.nonzero(quiet).flatten()
+    starts = [_snap_start(w, quiet, loud, seconds_per_frame) for w in words]
     snapped = []
-    for word in words:
-        start, end = word.start, word.end
-        first = int(start / seconds_per_frame)
-        if first < quiet.numel() and quiet[first]:
-            resume = loud[torch.searchsorted(loud, first).clamp(max=loud.numel() - 1)].item()
-            if first < resume and resume * seconds_per_frame < end:
-                start = resume * seconds_per_frame
+    for k, (word, start) in enumerate(zip(words, starts)):
+        end = word.end
         last = math.ceil(end / seconds_per_frame) - 1
         if 0 <= last < quiet.numel() and quiet[last]:
             stop = loud[(torch.searchsorted(loud, last, right=True) - 1).clamp(min=0)].item()
             if stop < last and (stop + 1) * seconds_per_frame > start:
                 end = (stop + 1) * seconds_per_frame
+        elif 0 <= last < quiet.numel():
+            after = silent[torch.searchsorted(silent, last)].item() if silent.numel() and silent[-1] > last else None
+            stop = quiet.numel() if after is None else after
+            limit = starts[k + 1] if k + 1 < len(words) else math.inf
+            end = max(end, min(stop * seconds_per_frame, limit))
         snapped.append(Word(word.word, start, end, word.confidence))
     return snapped
+
+
+def _snap_start(word: Word, quiet: torch.Tensor, loud: torch.Tensor, seconds_per_frame: float) -> float:
+    """A word's start, moved on to where the sound resumes when it lies in a pause."""
+    first = int(word.start / seconds_per_frame)
+    if first < quiet.numel() and quiet[first]:
+        resume = loud[torch.searchsorted(loud, first).clamp(max=loud.numel() - 1)].item()
+        if first < resume and resume * seconds_per_frame < word.end:
+            return resume * seconds_per_frame
+    return word.start
