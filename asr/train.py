@@ -65,7 +65,9 @@ def _labeled(manifest: Manifest, tokenizer: Tokenizer, module: ASRModule, data: 
 def train(config: dict[str, Any], output_dir: str | os.PathLike, callbacks: Sequence[Callback] = ()) -> Path:
     """Fit a model as ``config`` says; write checkpoints, logs and ``model.pt`` to ``output_dir``.
 
-    ``model.pt`` is exported from the checkpoint with the best validation WER.
+    ``model.pt`` is exported from the checkpoint with the best validation WER, or with
+    ``average_best: N`` from the mean weights of the N best (checkpoint averaging, as
+    ESPnet and icefall do: it smooths out the last epochs' noise).
 
     ``callbacks`` are extra Lightning callbacks, for users driving training from Python.
     """
@@ -98,7 +100,7 @@ def train(config: dict[str, Any], output_dir: str | os.PathLike, callbacks: Sequ
         filename="best-{epoch:02d}-{val_wer:.4f}",
         monitor="val_wer",
         mode="min",
-        save_top_k=1,
+        save_top_k=_average_best(config),
         save_last=True,
     )
     callbacks = [checkpoint, LearningRateMonitor(logging_interval="step"), *callbacks]
@@ -125,9 +127,31 @@ def train(config: dict[str, Any], output_dir: str | os.PathLike, callbacks: Sequ
     trainer.fit(module, datamodule=datamodule, ckpt_path=config.get("resume"))
     model_path = output_dir / MODEL_FILE
     if trainer.is_global_zero:
-        best = checkpoint.best_model_path or checkpoint.last_model_path
+        best = sorted(checkpoint.best_k_models, key=lambda path: checkpoint.best_k_models[path].item())
+        best = best or ([checkpoint.last_model_path] if checkpoint.last_model_path else [])
         if best:
-            module = ASRModule.load_from_checkpoint(best, map_location="cpu")
+            module = averaged_checkpoints(best)
         save_model(model_path, module.recognizer, tokenizer, {k: config[k] for k in ("features", "model", "decoder")})
-        log.info("wrote %s (from %s)", model_path, best or "the final weights")
+        log.info("wrote %s (from %s)", model_path, " + ".join(best) or "the final weights")
     return model_path
+
+
+def _average_best(config: dict[str, Any]) -> int:
+    count = config.get("average_best", 1)
+    if not isinstance(count, int) or count < 1:
+        raise ValueError(f"average_best={count!r}: expected how many of the best checkpoints to average (1 or more)")
+    return count
+
+
+def averaged_checkpoints(paths: Sequence[str | os.PathLike]) -> ASRModule:
+    """The module of ``paths[0]`` with every floating-point weight replaced by its mean over all ``paths``."""
+    module = ASRModule.load_from_checkpoint(paths[0], map_location="cpu")
+    if len(paths) > 1:
+        states = [torch.load(path, map_location="cpu", weights_only=False)["state_dict"] for path in paths]
+        module.load_state_dict(
+            {
+                name: torch.stack([state[name] for state in states]).mean(0) if value.is_floating_point() else value
+                for name, value in states[0].items()
+            }
+        )
+    return module

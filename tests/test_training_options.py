@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 import torch
 from audio_utils import write_corpus
 from lightning.pytorch.callbacks import Callback
@@ -9,6 +10,7 @@ from training_utils import tiny_config
 
 from asr.lightning import ASRModule
 from asr.model import build_recognizer
+from asr.model_file import load_model
 from asr.text import CharTokenizer
 from asr.train import train
 
@@ -54,3 +56,24 @@ def test_compile_keeps_parameter_names(tmp_path):
     plain = ASRModule({**config, "compile": False}, tokenizer)
     compiled = ASRModule({**config, "compile": True}, tokenizer)
     assert compiled.state_dict().keys() == plain.state_dict().keys()
+
+
+def test_average_best_exports_the_mean_of_the_best_checkpoints(tmp_path):
+    manifest = write_corpus(tmp_path / "data", 6)
+    config = {**tiny_config(manifest, max_epochs=3), "average_best": 2}
+    model_path = train(config, tmp_path / "exp")
+    best = sorted((tmp_path / "exp" / "checkpoints").glob("best-*.ckpt"))
+    assert len(best) == 2
+    states = [torch.load(path, map_location="cpu", weights_only=False)["state_dict"] for path in best]
+    exported = load_model(model_path).recognizer.state_dict()
+    name = "acoustic.output.weight"
+    assert not torch.equal(states[0][f"recognizer.{name}"], states[1][f"recognizer.{name}"])
+    for name, value in exported.items():
+        mean = (states[0][f"recognizer.{name}"] + states[1][f"recognizer.{name}"]) / 2
+        assert torch.allclose(value, mean if value.is_floating_point() else states[0][f"recognizer.{name}"])
+
+
+def test_average_best_must_be_a_positive_count(tmp_path):
+    manifest = write_corpus(tmp_path / "data", 6)
+    with pytest.raises(ValueError, match="average_best=0"):
+        train({**tiny_config(manifest), "average_best": 0}, tmp_path / "exp")
