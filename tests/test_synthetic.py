@@ -138,6 +138,25 @@ def test_test_words_missing_from_training_text() -> None:
     assert oov_rate(["a b c", "c d"], ["a e", "f d"]) == (0.5, 4)
 
 
+def _share_above(path: Path, hz: float) -> float:
+    """The share of a file's spectral energy above ``hz``."""
+    wav, rate = sf.read(path, dtype="float32")
+    power = np.abs(np.fft.rfft(wav)) ** 2
+    return float(power[np.fft.rfftfreq(len(wav), 1 / rate) > hz].sum() / power.sum())
+
+
+def test_band_limit_removes_what_lies_above_it(prepared: dict[str, Path], text: Path, tmp_path: Path) -> None:
+    limited = _prepare(tmp_path, text, band_limit=4000)
+    full = {u.text: u.audio_filepath for u in read_manifest(prepared["train"]).utterances}
+    for u in read_manifest(limited["train"]).utterances:
+        assert sf.info(u.audio_filepath).samplerate == RATE
+        # the resampler's low-pass filter fades out between 4 and 5 kHz; above that only 16-bit rounding is left
+        assert _share_above(u.audio_filepath, 5000) < 1e-5
+        assert _share_above(full[u.text], 5000) > 5e-4  # eSpeak's voices do reach above 5 kHz
+    with pytest.raises(ValueError, match="band_limit must be between 0 and 8000 Hz"):
+        _prepare(tmp_path, text, band_limit=8000)
+
+
 def test_unknown_voice_is_named_with_the_available_ones(text: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"en-xx.*available: .*en-us"):
         _prepare(tmp_path, text, accents=["en-us", "en-xx"])

@@ -89,6 +89,12 @@ def _register_synthetic(corpora: argparse._SubParsersAction) -> None:
     parser.add_argument("--pitch", type=int, nargs=2, default=(30, 70), help="pitch range, 0-100")
     parser.add_argument("--min-words", type=int, default=4, help="shortest sentence kept")
     parser.add_argument("--max-words", type=int, default=20, help="longest sentence kept")
+    parser.add_argument(
+        "--band-limit",
+        type=int,
+        metavar="HZ",
+        help="keep only frequencies below HZ, to match narrower-band recordings (4000 for 8 kHz audio like FSDD)",
+    )
     parser.set_defaults(func=run_synthetic)
 
 
@@ -172,6 +178,7 @@ def run_synthetic(args: argparse.Namespace) -> int:
             pitch=tuple(args.pitch),
             min_words=args.min_words,
             max_words=args.max_words,
+            band_limit=args.band_limit,
         )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

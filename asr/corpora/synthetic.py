@@ -209,6 +209,7 @@ class _Settings:
     pitch: tuple[int, int]
     edge_silence: tuple[float, float]
     sample_rate: int
+    band_limit: int | None
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,7 @@ def prepare_synthetic(
     min_words: int = 4,
     max_words: int = 20,
     sample_rate: int = 16000,
+    band_limit: int | None = None,
 ) -> dict[str, Path]:
     """Synthesize train/dev/test sets of about ``hours`` each and return split -> manifest path.
 
@@ -247,7 +249,10 @@ def prepare_synthetic(
     (an accent of ``accents``, a variant of the split's ``variants``) at a
     ``rate`` (words a minute) and ``pitch`` (0-100) drawn at random, with
     ``edge_silence`` seconds of silence at both ends, written as 16-bit WAV at
-    ``sample_rate``. The output is deterministic given ``seed``: each split is
+    ``sample_rate``. With ``band_limit`` (Hz) the audio keeps only what lies
+    below it, to match real recordings of a narrower band (4000 for 8 kHz
+    recordings such as FSDD, whose voices have nothing above 4 kHz). The
+    output is deterministic given ``seed``: each split is
     spoken by a fresh eSpeak NG process. A WAV that exists is kept (files are
     completed under a temporary name and named after their content), so a
     stopped run resumes. Raises ValueError for an unknown voice, unusable text
@@ -255,7 +260,7 @@ def prepare_synthetic(
     """
     accents = tuple(accents)
     variants = {split: tuple(variants[split]) for split in SPLITS if split in variants}
-    settings = _Settings(accents, tuple(rate), tuple(pitch), tuple(edge_silence), sample_rate)
+    settings = _Settings(accents, tuple(rate), tuple(pitch), tuple(edge_silence), sample_rate, band_limit)
     _check_settings(settings, hours, variants)
     text = Path(text) if text is not None else default_text()
     sentences, stats = read_sentences(text, min_words, max_words)
@@ -296,6 +301,11 @@ def _check_settings(settings: _Settings, hours: Mapping[str, float], variants: d
             raise ValueError(f"{name} must be (low, high) with {low} <= low <= high <= {high}, got {value}")
     if settings.sample_rate <= 0:
         raise ValueError(f"sample_rate must be positive, got {settings.sample_rate}")
+    nyquist = min(settings.sample_rate, espeak.SAMPLE_RATE) / 2
+    if settings.band_limit is not None and not 0 < settings.band_limit < nyquist:
+        raise ValueError(
+            f"band_limit must be between 0 and {nyquist:g} Hz (half the sample rate), got {settings.band_limit}"
+        )
 
 
 def _requests(
@@ -358,10 +368,10 @@ def _generate_split(
                 if spans is None:
                     untimed += 1
                     continue
-                utt_id = f"{split}-{len(rows):06d}-{_digest(request, settings.sample_rate)}"
+                utt_id = f"{split}-{len(rows):06d}-{_digest(request, settings)}"
                 path = audio_dir / f"{utt_id}.wav"
                 if not path.exists():
-                    _write(path, np.pad(samples, (request.lead, request.tail)), settings.sample_rate)
+                    _write(path, np.pad(samples, (request.lead, request.tail)), settings)
                 duration = sf.info(path).frames / settings.sample_rate
                 rows.append(_row(path, duration, request, utt_id, spans))
                 seconds += duration
@@ -376,9 +386,9 @@ def _generate_split(
     return rows, used
 
 
-def _digest(request: _Request, sample_rate: int) -> str:
+def _digest(request: _Request, settings: _Settings) -> str:
     """A short hash of what an utterance's audio is made of, so a kept file always matches its row."""
-    return hashlib.sha256(repr((request, sample_rate)).encode()).hexdigest()[:10]
+    return hashlib.sha256(repr((request, settings.sample_rate, settings.band_limit)).encode()).hexdigest()[:10]
 
 
 def _word_spans(text: str, events: list[tuple[int, int]], samples: np.ndarray) -> list[tuple[int, int]] | None:
@@ -408,16 +418,23 @@ def _word_spans(text: str, events: list[tuple[int, int]], samples: np.ndarray) -
 
 
 @cache
-def _resampler(sample_rate: int) -> Resample:
-    """From eSpeak's rate to ``sample_rate``, its filter computed once."""
-    return Resample(espeak.SAMPLE_RATE, sample_rate)
+def _resampler(source: int, target: int) -> Resample:
+    """From ``source`` to ``target`` Hz, its filter computed once."""
+    return Resample(source, target)
 
 
-def _write(path: Path, samples: np.ndarray, sample_rate: int) -> None:
-    """Resample eSpeak's int16 output and write it as 16-bit WAV, under a temporary name until complete."""
-    wav = _resampler(sample_rate)(torch.from_numpy(samples.astype(np.float32) / 32768.0))
+def _write(path: Path, samples: np.ndarray, settings: _Settings) -> None:
+    """Resample eSpeak's int16 output and write it as 16-bit WAV, under a temporary name until complete.
+
+    A band limit sends the audio through twice its rate first: the resampler's
+    low-pass filter fades out what lies above it (over about a quarter of the
+    limit; 4000 keeps nothing above 5 kHz).
+    """
+    wav, rate = torch.from_numpy(samples.astype(np.float32) / 32768.0), espeak.SAMPLE_RATE
+    for target in ([2 * settings.band_limit] if settings.band_limit else []) + [settings.sample_rate]:
+        wav, rate = _resampler(rate, target)(wav), target
     partial = path.with_suffix(".partial.wav")
-    sf.write(partial, to_pcm16(wav.numpy()), sample_rate, subtype="PCM_16")
+    sf.write(partial, to_pcm16(wav.numpy()), settings.sample_rate, subtype="PCM_16")
     os.replace(partial, path)
 
 

@@ -12,7 +12,7 @@ BEAM=(decoder=beam "decoder.lm=$EXP/lm/digits3.arpa" "decoder.lexicon=$EXP/lm/le
 
 asr prepare digits --fsdd-dir "$FSDD" --out-dir "$DATA"
 asr prepare synthetic --text "$DATA/train.jsonl" --out-dir data/digits_espeak --min-words 1 --max-words 7 \
-  --train-hours 1 --dev-hours 0 --test-hours 0
+  --train-hours 1 --dev-hours 0 --test-hours 0 --band-limit 4000
 mkdir -p "$EXP/lm"
 asr lm build --manifest "$DATA/train.jsonl" --order 3 --out "$EXP/lm/digits3.arpa" --lexicon "$EXP/lm/lexicon.txt"
 asr train recipes/digits output_dir="$EXP" "$@"
