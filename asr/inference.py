@@ -210,7 +210,13 @@ class Transcriber:
         for (a, b), hyp in zip(spans, hyps):
             texts.append(self.model.tokenizer.decode(hyp.tokens))
             result.words += words_from_alignment(
-                log_probs[a:b], hyp.tokens, self.model.tokenizer, self.frame, a * self.frame, frames=hyp.frames
+                log_probs[a:b],
+                hyp.tokens,
+                self.model.tokenizer,
+                self.frame,
+                a * self.frame,
+                frames=hyp.frames,
+                frame_offset=self.model.frame_offset,
             )
         result.text = " ".join(text for text in texts if text)
 

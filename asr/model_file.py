@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from asr import __version__
+from asr.decoding.words import FRAME_OFFSET
 from asr.model import SpeechRecognizer, build_recognizer
 from asr.text import Tokenizer, tokenizer_from_dict
 
@@ -28,15 +29,24 @@ class ModelFileError(RuntimeError):
 
 @dataclass
 class LoadedModel:
-    """Everything needed to transcribe: the recognizer, its tokenizer and the config it was trained with."""
+    """Everything needed to transcribe: the recognizer, its tokenizer, the config it was trained with, and
+    where its output frames sit in the audio for word times (see ``asr.word_timing``)."""
 
     recognizer: SpeechRecognizer
     tokenizer: Tokenizer
     config: dict[str, Any]
+    frame_offset: float = FRAME_OFFSET
 
 
-def save_model(path: str | os.PathLike, recognizer: SpeechRecognizer, tokenizer: Tokenizer, config: dict) -> None:
-    """Write a model file; ``config`` needs the ``features`` and ``model`` sections."""
+def save_model(
+    path: str | os.PathLike,
+    recognizer: SpeechRecognizer,
+    tokenizer: Tokenizer,
+    config: dict,
+    frame_offset: float | None = None,
+) -> None:
+    """Write a model file; ``config`` needs the ``features`` and ``model`` sections. ``frame_offset``
+    (seconds) is the word-time offset measured for this model; without it loaders use ``FRAME_OFFSET``."""
     state = {k: v.detach().cpu() for k, v in recognizer.state_dict().items()}
     payload = {
         "format_version": FORMAT_VERSION,
@@ -45,6 +55,8 @@ def save_model(path: str | os.PathLike, recognizer: SpeechRecognizer, tokenizer:
         "tokenizer": tokenizer.to_dict(),
         "state_dict": state,
     }
+    if frame_offset is not None:
+        payload["frame_offset"] = float(frame_offset)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     torch.save(payload, path)
 
@@ -68,4 +80,4 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
     tokenizer = tokenizer_from_dict(payload["tokenizer"])
     recognizer = build_recognizer(config["features"], config["model"], tokenizer.vocab_size)
     recognizer.load_state_dict(payload["state_dict"])
-    return LoadedModel(recognizer.eval(), tokenizer, config)
+    return LoadedModel(recognizer.eval(), tokenizer, config, payload.get("frame_offset", FRAME_OFFSET))

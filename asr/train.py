@@ -21,8 +21,9 @@ from asr.data.dataset import LabeledSet, load_utterance, select_trainable
 from asr.data.manifest import Manifest, read_manifests
 from asr.features import LogMel, compute_stats
 from asr.lightning import ASRModule
-from asr.model_file import save_model
+from asr.model_file import LoadedModel, save_model
 from asr.text import Tokenizer, build_tokenizer, normalize_text
+from asr.word_timing import calibrate_frame_offset
 
 log = logging.getLogger(__name__)
 # The `lightning` package prints through a console handler of its own; send its records
@@ -131,9 +132,21 @@ def train(config: dict[str, Any], output_dir: str | os.PathLike, callbacks: Sequ
         best = best or ([checkpoint.last_model_path] if checkpoint.last_model_path else [])
         if best:
             module = averaged_checkpoints(best)
-        save_model(model_path, module.recognizer, tokenizer, {k: config[k] for k in ("features", "model", "decoder")})
+        exported = {k: config[k] for k in ("features", "model", "decoder")}
+        offset = _word_time_offset(LoadedModel(module.recognizer.eval(), tokenizer, exported), val_manifest)
+        save_model(model_path, module.recognizer, tokenizer, exported, frame_offset=offset)
         log.info("wrote %s (from %s)", model_path, " + ".join(best) or "the final weights")
     return model_path
+
+
+def _word_time_offset(model: LoadedModel, val_manifest: Manifest) -> float | None:
+    """The word-time frame offset measured on the dev rows that have reference word times, if any."""
+    offset = calibrate_frame_offset(model, val_manifest.utterances)
+    if offset is None:
+        log.info("word times: too few dev words with reference times to calibrate on; default frame offset")
+    else:
+        log.info("word times: frame offset %.3f s, measured on the dev set's reference word times", offset)
+    return offset
 
 
 def _average_best(config: dict[str, Any]) -> int:

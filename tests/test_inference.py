@@ -1,5 +1,6 @@
 """Chunked transcription: windows tile the frame grid, stitched output equals one pass, bad files don't stop others."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,18 @@ def test_words_are_timed_within_the_audio(model, tmp_path):
         assert a.start < a.end <= b.start
     assert 0 <= result.words[0].start and result.words[-1].end <= 12.0 + 0.1
     assert all(0 <= w.confidence <= 1 for w in result.words)
+
+
+def test_word_times_follow_the_model_files_frame_offset(model, tmp_path):
+    path = tmp_path / "a.wav"
+    sf.write(path, speechlike(12.0, seed=1), 16000)
+    later = dataclasses.replace(model, frame_offset=model.frame_offset + 0.05)
+    words, shifted = (
+        next(Transcriber(m, device="cpu", snap_words=False).transcribe([str(path)])).words for m in (model, later)
+    )
+    assert [w.word for w in words] == [w.word for w in shifted]
+    inside = [(a, b) for a, b in zip(words, shifted) if a.start + 0.05 < 12.0 - 0.1]  # away from the clamp at the end
+    assert inside and all(b.start - a.start == pytest.approx(0.05) for a, b in inside)
 
 
 def test_bad_and_short_files_do_not_stop_the_others(model, tmp_path):

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from asr.decoding.words import FRAME_OFFSET
 from asr.model import build_recognizer
 from asr.model_file import FORMAT_VERSION, ModelFileError, load_model, save_model
 from asr.text import CharTokenizer
@@ -34,6 +35,9 @@ def test_round_trip_keeps_weights_stats_tokenizer_and_config(tmp_path):
     for name, value in recognizer.state_dict().items():
         torch.testing.assert_close(loaded.recognizer.state_dict()[name], value)
     assert torch.load(tmp_path / "m.pt", weights_only=True)["format_version"] == FORMAT_VERSION
+    assert loaded.frame_offset == FRAME_OFFSET  # none measured: the default
+    save_model(tmp_path / "m.pt", recognizer, tokenizer, {"features": features, "model": model}, frame_offset=-0.25)
+    assert load_model(tmp_path / "m.pt").frame_offset == -0.25
 
 
 def test_bad_model_files_give_clear_errors(tmp_path):

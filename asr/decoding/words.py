@@ -20,9 +20,10 @@ from asr.text.tokenizer import BLANK_ID, Tokenizer
 # Geometry gives 22.5 ms: output frame i of the 4x model sees log-mel frames 4i..4i+6 (two unpadded
 # 3x3 convolutions of stride 2), centred on log-mel frame 4i+3, whose 25 ms window is centred
 # 3 * 10 + 12.5 = 42.5 ms after 4i * 10 ms, and a frame starts half a frame (20 ms) before its centre.
-# But the BiLSTM emits each word's tokens early (its first letters as soon as the previous word
-# ends), so boundaries measured on data/digits/dev.jsonl lie ~175 ms later still: the value is the
-# offset tools/word_timing_report.py suggests there, alike (~0.2 s) for three digits models.
+# But a BiLSTM places its spikes where training happened to put them, early or late: the offset
+# that centres word boundaries on data/digits/dev.jsonl was about 0.2 s for four digits models and
+# -0.25 s for a fifth. Training therefore measures each model's offset on its dev set and stores it
+# in the model file (asr.word_timing); this value is the default for models without one.
 FRAME_OFFSET = 0.2
 
 
