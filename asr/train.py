@@ -160,7 +160,8 @@ def averaged_checkpoints(paths: Sequence[str | os.PathLike]) -> ASRModule:
     """The module of ``paths[0]`` with every floating-point weight replaced by its mean over all ``paths``."""
     module = ASRModule.load_from_checkpoint(paths[0], map_location="cpu")
     if len(paths) > 1:
-        states = [torch.load(path, map_location="cpu", weights_only=False)["state_dict"] for path in paths]
+        others = [torch.load(path, map_location="cpu", weights_only=False)["state_dict"] for path in paths[1:]]
+        states = [module.state_dict(), *others]
         module.load_state_dict(
             {
                 name: torch.stack([state[name] for state in states]).mean(0) if value.is_floating_point() else value

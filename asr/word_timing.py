@@ -10,6 +10,7 @@ reports the errors that remain.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,13 +18,10 @@ from dataclasses import dataclass, field
 import jiwer
 import torch
 
-from asr.audio import AudioError
-from asr.data.dataset import load_utterance
 from asr.data.manifest import Utterance
-from asr.decoding import GreedyDecoder, Word, words_from_alignment
-from asr.decoding.words import snap_to_speech
+from asr.decoding import GreedyDecoder, Word
+from asr.inference import AudioSource, Transcriber
 from asr.model_file import LoadedModel
-from asr.segmentation import HOP_SECONDS, quiet_frames, waveform_energies_db
 
 log = logging.getLogger(__name__)
 
@@ -47,29 +45,6 @@ class Tally:
         return frame_offset - torch.tensor(errors, dtype=torch.float64).median().item()
 
 
-def decode_words(model: LoadedModel, wavs: Sequence[torch.Tensor], frame_offset: float, snap: bool) -> list[list[Word]]:
-    """Timed greedy hypothesis words of each waveform, decoded in one batch on the model's device; with
-    ``snap`` moved out of the quiet as ``asr transcribe`` does."""
-    recognizer = model.recognizer
-    device = next(recognizer.parameters()).device
-    batch = torch.nn.utils.rnn.pad_sequence(list(wavs), batch_first=True).to(device)
-    lengths = torch.tensor([w.numel() for w in wavs], device=device)
-    with torch.inference_mode():
-        log_probs, out_lengths = recognizer(batch, lengths)
-    hyps = GreedyDecoder().decode(log_probs, out_lengths)
-    spf = recognizer.seconds_per_output_frame
-    words = [
-        words_from_alignment(lp[:n], h.tokens, model.tokenizer, spf, frames=h.frames, frame_offset=frame_offset)
-        for lp, n, h in zip(log_probs, out_lengths.tolist(), hyps)
-    ]
-    if snap:
-        rate = recognizer.frontend.sample_rate
-        words = [
-            snap_to_speech(w, quiet_frames(waveform_energies_db(wav, rate)), HOP_SECONDS) for w, wav in zip(words, wavs)
-        ]
-    return words
-
-
 def score(tally: Tally, reference: Sequence[dict], hypothesis: list[Word]) -> None:
     """Add one utterance: pair jiwer's equal words, count the others as wrong."""
     tally.reference_words += len(reference)
@@ -91,24 +66,20 @@ def score(tally: Tally, reference: Sequence[dict], hypothesis: list[Word]) -> No
             tally.right.append(hyp.confidence)
 
 
-def measure(
-    model: LoadedModel, utts: Sequence[Utterance], frame_offset: float, snap: bool, batch_size: int = 16
-) -> Tally:
-    """Score the words decoded from ``utts`` (rows with reference ``words``) against them; rows whose
-    audio cannot be read are skipped with a warning naming the file."""
+def measure(model: LoadedModel, utts: Sequence[Utterance], frame_offset: float, snap: bool) -> Tally:
+    """Score the words ``asr transcribe`` decodes (greedy; with ``frame_offset``, and with ``snap`` moved
+    out of the quiet) from ``utts`` against their reference ``words``; rows whose audio cannot be read
+    are skipped with a warning naming the file."""
+    device = str(next(model.recognizer.parameters()).device)
+    timed = dataclasses.replace(model, frame_offset=frame_offset)
+    transcriber = Transcriber(timed, GreedyDecoder(), device=device, snap_words=snap)
     tally = Tally()
-    rate = model.recognizer.frontend.sample_rate
-    for i in range(0, len(utts), batch_size):
-        readable = []
-        for utt in utts[i : i + batch_size]:
-            try:
-                readable.append((utt, load_utterance(utt, rate)))
-            except AudioError as e:
-                log.warning("word timing: skipped %s", e)
-        if readable:
-            hypotheses = decode_words(model, [wav for _, wav in readable], frame_offset, snap)
-            for (utt, _), words in zip(readable, hypotheses):
-                score(tally, utt.words, words)
+    results = transcriber.transcribe([AudioSource.from_utterance(u) for u in utts])
+    for utt, result in zip(utts, results):
+        if result.error:
+            log.warning("word timing: skipped %s", result.error)
+        else:
+            score(tally, utt.words, result.words)
     return tally
 
 

@@ -1,17 +1,18 @@
 """Word times against reference times: pairing, the offset that centres them, calibration of a model's offset."""
 
+import dataclasses
 import logging
 from pathlib import Path
 
 import pytest
 import soundfile as sf
-import torch
 from test_inference import speechlike
 
 from asr.data.manifest import Utterance
 from asr.decoding import Word
+from asr.inference import Transcriber
 from asr.model_file import load_model
-from asr.word_timing import Tally, calibrate_frame_offset, decode_words, score
+from asr.word_timing import Tally, calibrate_frame_offset, score
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tiny_model.pt"
 
@@ -40,7 +41,8 @@ def test_calibration_recovers_the_shift_and_skips_unreadable_audio(tmp_path, cap
     model = load_model(FIXTURE)
     wav = speechlike(6.0, seed=3)
     sf.write(tmp_path / "a.wav", wav, 16000)
-    (words,) = decode_words(model, [torch.from_numpy(wav)], frame_offset=0.0, snap=False)
+    untimed_model = dataclasses.replace(model, frame_offset=0.0)
+    words = next(Transcriber(untimed_model, device="cpu", snap_words=False).transcribe([str(tmp_path / "a.wav")])).words
     assert words, "the random model should emit words on 6 s of noise bursts"
     timed = Utterance(str(tmp_path / "a.wav"), 6.0, " ".join(w.word for w in words), words=reference(words, -0.25))
     missing = Utterance(str(tmp_path / "missing.wav"), 1.0, "one", words=({"word": "one", "start": 0, "end": 1},))

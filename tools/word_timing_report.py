@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """How close word times and how telling word confidences are, against a manifest with reference word times.
 
-Transcribes every row (greedy decoding), aligns the decoded words to the
+Transcribes every row as ``asr transcribe`` does (greedy decoding), aligns the decoded words to the
 log-probabilities (asr.decoding.words) and compares them with the reference
 ``words`` ({word, start, end}) of each row, pairing words that jiwer aligns as
 equal (asr.word_timing). Prints a Markdown table: median and 90th-percentile
@@ -71,7 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("manifest", help="manifest whose rows have reference 'words' with start/end")
     parser.add_argument("--frame-offset", type=float, help="seconds (default: the model file's)")
     parser.add_argument("--no-snap", action="store_true", help="keep the alignment's times as they are")
-    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--device", default="auto")
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
@@ -83,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.manifest}: no rows with reference 'words'", file=sys.stderr)
         return 1
     offset = model.frame_offset if args.frame_offset is None else args.frame_offset
-    tally = measure(model, utts, offset, not args.no_snap, args.batch_size)
+    tally = measure(model, utts, offset, not args.no_snap)
     print(f"`{shlex.join(['python', 'tools/word_timing_report.py', *argv])}`\n")
     print(report(tally, offset))
     return 0
