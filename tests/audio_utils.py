@@ -17,6 +17,12 @@ def tone(seconds: float, rate: int = 16000, freq: float = 440.0, channels: int =
     return mono.astype(np.float32) if channels == 1 else np.stack([mono] * channels, axis=1).astype(np.float32)
 
 
+def share_above(wav: np.ndarray, rate: int, hz: float) -> float:
+    """The share of ``wav``'s spectral energy above ``hz``."""
+    power = np.abs(np.fft.rfft(wav.astype(np.float64))) ** 2
+    return float(power[np.fft.rfftfreq(len(wav), 1 / rate) > hz].sum() / power.sum())
+
+
 def write_wav(path: Path, data: np.ndarray, rate: int = 16000) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, data, rate)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from audio_utils import share_above
 
 from asr.cli.prepare import register
 from asr.corpora.synthetic import VARIANTS, oov_rate, prepare_synthetic, read_sentences
@@ -140,9 +141,7 @@ def test_test_words_missing_from_training_text() -> None:
 
 def _share_above(path: Path, hz: float) -> float:
     """The share of a file's spectral energy above ``hz``."""
-    wav, rate = sf.read(path, dtype="float32")
-    power = np.abs(np.fft.rfft(wav)) ** 2
-    return float(power[np.fft.rfftfreq(len(wav), 1 / rate) > hz].sum() / power.sum())
+    return share_above(*sf.read(path, dtype="float32"), hz)
 
 
 def test_band_limit_removes_what_lies_above_it(prepared: dict[str, Path], text: Path, tmp_path: Path) -> None:

@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from asr.corpora import synthetic
+from asr.corpora import flite, synthetic
 from asr.corpora.common import ImportResult, LayoutError
 from asr.corpora.commonvoice import SPLITS, prepare_commonvoice
-from asr.corpora.digits import DEFAULT_UTTERANCES, DEV_SPEAKER, TEST_SPEAKER, prepare_digits
+from asr.corpora.digits import DEFAULT_UTTERANCES, DEV_SPEAKER, TEST_SPEAKER, prepare_digits, prepare_flite_digits
 from asr.corpora.folder import prepare_folder
 from asr.corpora.kaldi import prepare_kaldi
 from asr.corpora.librispeech import prepare_librispeech
@@ -39,6 +39,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             help=f"utterances generated per {split} speaker",
         )
     digits.set_defaults(func=run_digits)
+    flite_digits = corpora.add_parser(
+        "flite-digits",
+        help="connected digits spoken by Flite voices (needs the flite program): extra training speakers",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    flite_digits.add_argument("--out-dir", required=True, help="where audio/ and train.jsonl are written")
+    flite_digits.add_argument("--voices", nargs="+", default=list(flite.DEFAULT_VOICES), help="Flite voices")
+    flite_digits.add_argument("--utterances", type=int, default=400, help="utterances generated per voice")
+    flite_digits.add_argument("--takes", type=int, default=10, help="takes of each digit per voice")
+    flite_digits.add_argument("--seed", type=int, default=0, help="random seed; the output is deterministic given it")
+    flite_digits.set_defaults(func=run_flite_digits)
 
     libri = _importer(corpora, "librispeech", "LibriSpeech: one manifest per subset", _librispeech)
     libri.add_argument("--root", required=True, help="the LibriSpeech folder holding the subset folders")
@@ -161,6 +172,20 @@ def run_digits(args: argparse.Namespace) -> int:
     for split, path in manifests.items():
         manifest = read_manifest(path)
         print(f"{split}: {path} ({len(manifest)} utterances, {manifest.total_duration / 3600:.2f} h)")
+    return 0
+
+
+def run_flite_digits(args: argparse.Namespace) -> int:
+    """Synthesize the Flite digits and print the manifest's line; 2 when flite or the settings cannot work."""
+    try:
+        path = prepare_flite_digits(
+            args.out_dir, voices=args.voices, utterances_per_voice=args.utterances, takes=args.takes, seed=args.seed
+        )
+    except (ValueError, flite.FliteError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    manifest = read_manifest(path)
+    print(f"train: {path} ({len(manifest)} utterances, {manifest.total_duration / 3600:.2f} h)")
     return 0
 
 

@@ -22,7 +22,6 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -31,11 +30,10 @@ import numpy as np
 import soundfile as sf
 import torch
 from num2words import num2words
-from torchaudio.transforms import Resample
 from tqdm import tqdm
 
 from asr.corpora import espeak
-from asr.corpora.generated import remove_stale_audio, to_pcm16
+from asr.corpora.generated import remove_stale_audio, resample, to_pcm16
 from asr.data.manifest import write_manifest
 from asr.text import normalize_text
 
@@ -417,22 +415,10 @@ def _word_spans(text: str, events: list[tuple[int, int]], samples: np.ndarray) -
     return spans
 
 
-@cache
-def _resampler(source: int, target: int) -> Resample:
-    """From ``source`` to ``target`` Hz, its filter computed once."""
-    return Resample(source, target)
-
-
 def _write(path: Path, samples: np.ndarray, settings: _Settings) -> None:
-    """Resample eSpeak's int16 output and write it as 16-bit WAV, under a temporary name until complete.
-
-    A band limit sends the audio through twice its rate first: the resampler's
-    low-pass filter fades out what lies above it (over about a quarter of the
-    limit; 4000 keeps nothing above 5 kHz).
-    """
-    wav, rate = torch.from_numpy(samples.astype(np.float32) / 32768.0), espeak.SAMPLE_RATE
-    for target in ([2 * settings.band_limit] if settings.band_limit else []) + [settings.sample_rate]:
-        wav, rate = _resampler(rate, target)(wav), target
+    """Resample eSpeak's int16 output (see ``resample``); write it as 16-bit WAV, under a temporary name until done."""
+    wav = torch.from_numpy(samples.astype(np.float32) / 32768.0)
+    wav = resample(wav, espeak.SAMPLE_RATE, settings.sample_rate, settings.band_limit)
     partial = path.with_suffix(".partial.wav")
     sf.write(partial, to_pcm16(wav.numpy()), settings.sample_rate, subtype="PCM_16")
     os.replace(partial, path)
