@@ -46,8 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     flite_digits.add_argument("--out-dir", required=True, help="where audio/ and train.jsonl are written")
     flite_digits.add_argument("--voices", nargs="+", default=list(flite.DEFAULT_VOICES), help="Flite voices")
-    flite_digits.add_argument("--utterances", type=int, default=400, help="utterances generated per voice")
-    flite_digits.add_argument("--takes", type=int, default=10, help="takes of each digit per voice")
+    flite_digits.add_argument("--utterances", type=int, default=800, help="utterances generated per voice")
+    flite_digits.add_argument("--takes", type=int, default=20, help="takes of each digit per voice")
     flite_digits.add_argument("--seed", type=int, default=0, help="random seed; the output is deterministic given it")
     flite_digits.set_defaults(func=run_flite_digits)
 

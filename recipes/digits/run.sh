@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The digits recipe end to end: prepare (FSDD speakers, and eSpeak NG voices saying the training digit strings)
+# The digits recipe end to end: prepare (FSDD speakers, and Flite voices saying the digits)
 # -> language model -> train -> evaluate (greedy and beam) -> transcribe a sample.
 # Usage: bash recipes/digits/run.sh [FSDD_RECORDINGS_DIR] [extra Hydra overrides for training...]
 set -euo pipefail
@@ -11,8 +11,7 @@ EXP=exp/digits
 BEAM=(decoder=beam "decoder.lm=$EXP/lm/digits3.arpa" "decoder.lexicon=$EXP/lm/lexicon.txt")
 
 asr prepare digits --fsdd-dir "$FSDD" --out-dir "$DATA"
-asr prepare synthetic --text "$DATA/train.jsonl" --out-dir data/digits_espeak --min-words 1 --max-words 7 \
-  --train-hours 1 --dev-hours 0 --test-hours 0 --band-limit 4000
+asr prepare flite-digits --out-dir data/digits_flite --utterances 800 --takes 20
 mkdir -p "$EXP/lm"
 asr lm build --manifest "$DATA/train.jsonl" --order 3 --out "$EXP/lm/digits3.arpa" --lexicon "$EXP/lm/lexicon.txt"
 asr train recipes/digits output_dir="$EXP" "$@"
