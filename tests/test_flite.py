@@ -41,6 +41,8 @@ def test_unknown_voice_and_bad_settings_are_named() -> None:
         flite.spoken_words(["one"], ["slt"], takes=0, sample_rate=RATE, band_limit=4000)
     with pytest.raises(ValueError, match="band_limit must be between 0 and 8000 Hz"):
         flite.spoken_words(["one"], ["slt"], takes=1, sample_rate=RATE, band_limit=8000)
+    with pytest.raises(ValueError, match="utterances per voice must be at least 1, got 0"):
+        prepare_flite_digits(Path("unused"), voices=["slt"], utterances_per_voice=0)
 
 
 def test_missing_flite_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:

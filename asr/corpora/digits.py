@@ -78,7 +78,10 @@ def prepare_digits(
     Raises ValueError for an impossible speaker split or bad settings.
     """
     settings = _Settings(min_digits, max_digits, tuple(pause), tuple(edge_silence), sample_rate)
-    _check_settings(settings, utterances_per_speaker)
+    utterances = utterances_per_speaker
+    if set(utterances) != set(SPLITS) or any(not isinstance(n, int) or n < 0 for n in utterances.values()):
+        raise ValueError(f"utterances_per_speaker needs a count >= 0 for each of {SPLITS}, got {dict(utterances)}")
+    _check_settings(settings)
     files = _find_recordings(Path(fsdd_dir))
     split_speakers = _split_speakers(sorted(files), dev_speaker, test_speaker)
     recordings, skipped = _load_recordings(files, sample_rate)
@@ -117,7 +120,9 @@ def prepare_flite_digits(
     Raises FliteError when flite or a voice is missing, ValueError for bad settings.
     """
     settings = _Settings(min_digits, max_digits, tuple(pause), tuple(edge_silence), sample_rate)
-    _check_settings(settings, {split: utterances_per_voice for split in SPLITS})
+    if not isinstance(utterances_per_voice, int) or utterances_per_voice < 1:
+        raise ValueError(f"utterances per voice must be at least 1, got {utterances_per_voice}")
+    _check_settings(settings)
     recordings = flite.spoken_words(
         DIGIT_WORDS, voices, takes=takes, sample_rate=sample_rate, band_limit=band_limit, seed=seed
     )
@@ -130,10 +135,8 @@ def prepare_flite_digits(
     return manifest
 
 
-def _check_settings(settings: _Settings, utterances: Mapping[str, int]) -> None:
+def _check_settings(settings: _Settings) -> None:
     """Raise ValueError naming the first setting that cannot work."""
-    if set(utterances) != set(SPLITS) or any(not isinstance(n, int) or n < 0 for n in utterances.values()):
-        raise ValueError(f"utterances_per_speaker needs a count >= 0 for each of {SPLITS}, got {dict(utterances)}")
     if not 1 <= settings.min_digits <= settings.max_digits:
         raise ValueError(f"need 1 <= min_digits <= max_digits, got {settings.min_digits}, {settings.max_digits}")
     for name in ("pause", "edge_silence"):
