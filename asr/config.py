@@ -6,7 +6,15 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+
+def _conf_dir() -> Path:
+    """The Hydra config groups: ``asr/conf`` in an installed wheel, ``conf/`` beside the package in a checkout."""
+    package = Path(__file__).resolve().parent
+    installed = package / "conf"
+    return installed if installed.is_dir() else package.parent / "conf"
+
+
+CONF_DIR = _conf_dir()
 
 
 def is_decoder_override(arg: str) -> bool:

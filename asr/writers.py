@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from asr.decoding.words import Word
-from asr.inference import Transcript
+if TYPE_CHECKING:  # the engine is not needed to write its results
+    from asr.decoding.words import Word
+    from asr.inference import Transcript
 
 MAX_CUE_CHARS = 42  # one subtitle line, as broadcast guidelines recommend
 MAX_CUE_SECONDS = 6.0

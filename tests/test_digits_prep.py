@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import filecmp
 import logging
 import shutil
@@ -13,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from asr.audio import load_audio
-from asr.cli.prepare import register
+from asr.cli.main import main
 from asr.corpora.digits import DIGIT_WORDS, prepare_digits
 from asr.data.manifest import read_manifest
 
@@ -161,21 +160,12 @@ def test_no_training_speaker_left_raises(small_fsdd: Path, tmp_path: Path) -> No
         prepare_digits(small_fsdd, tmp_path)
 
 
-def _cli(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="asr")
-    register(parser.add_subparsers(dest="command", required=True))
-    return parser.parse_args(argv)
-
-
 def test_cli_prepares_and_reports_errors(small_fsdd: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sizes = ["--train-utterances", "1", "--dev-utterances", "2", "--test-utterances", "2"]
-    args = _cli("prepare", "digits", "--fsdd-dir", str(small_fsdd), "--out-dir", str(tmp_path), *sizes)
-    assert args.func(args) == 0
+    assert main(["prepare", "digits", "--fsdd-dir", str(small_fsdd), "--out-dir", str(tmp_path), *sizes]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines] == ["train", "dev", "test"]
     assert "3 utterances" in lines[0] and str(tmp_path / "dev.jsonl") in lines[1]
-    args = _cli(
-        "prepare", "digits", "--fsdd-dir", str(small_fsdd), "--out-dir", str(tmp_path), "--test-speaker", "lucas"
-    )
-    assert args.func(args) == 2
+    args = ["prepare", "digits", "--fsdd-dir", str(small_fsdd), "--out-dir", str(tmp_path), "--test-speaker", "lucas"]
+    assert main(args) == 2
     assert capsys.readouterr().err.startswith("error: dev and test speaker must differ")

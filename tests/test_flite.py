@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import filecmp
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 import soundfile as sf
 from audio_utils import share_above
 
-from asr.cli.prepare import register
+from asr.cli.main import main
 from asr.corpora import flite
 from asr.corpora.digits import DIGIT_WORDS, prepare_flite_digits
 from asr.data.manifest import read_manifest
@@ -70,9 +69,6 @@ def test_connected_digits_have_exact_word_times_and_repeat(tmp_path: Path) -> No
 
 
 def test_cli_reports_a_missing_voice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    parser = argparse.ArgumentParser(prog="asr")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["prepare", "flite-digits", "--out-dir", str(tmp_path), "--voices", "nobody"])
-    assert args.func(args) == 2
+    assert main(["prepare", "flite-digits", "--out-dir", str(tmp_path), "--voices", "nobody"]) == 2
     assert capsys.readouterr().err.startswith("error: flite has no voice nobody")
     assert not (tmp_path / "train.jsonl").exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from asr.cli.lm import register
+from asr.cli.main import main
 from asr.lm import FALLBACK_DISCOUNTS, LMBuildError, arpa_header_counts, build_arpa, build_lm, estimate_discounts
 
 
@@ -234,10 +233,7 @@ def test_lmplz_always_without_lmplz_is_an_error(tmp_path, monkeypatch):
 
 
 def run_cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="asr")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    return args.func(args)
+    return main(list(argv))
 
 
 def write_manifest(path: Path, texts: list[str], extra: list[str] = ()) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import filecmp
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 import soundfile as sf
 from audio_utils import share_above
 
-from asr.cli.prepare import register
+from asr.cli.main import main
 from asr.corpora.synthetic import VARIANTS, oov_rate, prepare_synthetic, read_sentences
 from asr.data.manifest import read_manifest
 from asr.text import normalize_text
@@ -175,10 +174,6 @@ def test_text_without_sentences_is_named(tmp_path: Path) -> None:
 
 
 def test_cli_reports_bad_voice(capsys: pytest.CaptureFixture[str], text: Path, tmp_path: Path) -> None:
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(
-        ["prepare", "synthetic", "--out-dir", str(tmp_path), "--text", str(text), "--accents", "en-xx"]
-    )
-    assert args.func(args) == 2
+    args = ["prepare", "synthetic", "--out-dir", str(tmp_path), "--text", str(text), "--accents", "en-xx"]
+    assert main(args) == 2
     assert "en-xx" in capsys.readouterr().err

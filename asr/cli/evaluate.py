@@ -7,14 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from asr.data.manifest import ManifestError, read_manifest
-from asr.evaluation import evaluate
-from asr.inference import Transcriber
-from asr.model_file import ModelFileError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("evaluate", help="score a model file on a manifest (WER, CER)")
+def register(p: argparse.ArgumentParser) -> None:
+    """The arguments of `evaluate`."""
     p.add_argument("model", help="model file written by training (model.pt)")
     p.add_argument("manifest", help="JSON-lines manifest with reference text")
     p.add_argument(
@@ -30,6 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from asr.data.manifest import ManifestError, read_manifest
+    from asr.evaluation import evaluate
+    from asr.inference import Transcriber
+    from asr.model_file import ModelFileError
+
     try:
         manifest = read_manifest(args.manifest)
         transcriber = Transcriber.from_file(

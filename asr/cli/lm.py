@@ -7,14 +7,10 @@ import sys
 from pathlib import Path
 
 from asr.data.manifest import read_manifest
-from asr.decoding import write_lexicon
-from asr.lm import build_lm
-from asr.text import CharTokenizer, normalize_text
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `lm` and its `build` sub-subcommand."""
-    lm = subparsers.add_parser("lm", help="n-gram language models for beam decoding")
+def register(lm: argparse.ArgumentParser) -> None:
+    """The `build` sub-subcommand of `lm`."""
     commands = lm.add_subparsers(dest="lm_command", required=True, metavar="COMMAND")
     build = commands.add_parser(
         "build",
@@ -66,6 +62,10 @@ def _read_manifests(paths: list[str]) -> tuple[list[str], int]:
 
 def run_build(args: argparse.Namespace) -> int:
     """Build the model and print a one-line summary; 2 when nothing can be built, 1 when manifest rows were bad."""
+    from asr.decoding import write_lexicon
+    from asr.lm import build_lm
+    from asr.text import CharTokenizer, normalize_text
+
     if not args.text and not args.manifest:
         print("error: give --text and/or --manifest", file=sys.stderr)
         return 2

@@ -1,28 +1,53 @@
-"""Entry point of the ``asr`` command."""
+"""Entry point of the ``asr`` command.
+
+Only the chosen subcommand's module is imported, and those modules import the heavy
+libraries (torch, Lightning, the corpus generators) inside the functions that run them,
+so ``asr --help`` and ``asr COMMAND --help`` answer at once.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 
-from asr.cli import evaluate, lm, prepare, shard, train, transcribe
+from asr.runtime import configure_threads
+
+# Each command: its one-line help, and the module under asr.cli whose register(parser) adds its arguments.
+COMMANDS = {
+    "train": "train a model: asr train RECIPE [key=value ...] (Hydra overrides)",
+    "prepare": "prepare a corpus: audio and manifests",
+    "shard": "pack a manifest's audio into tar shards, for corpora on slow or remote storage",
+    "transcribe": "transcribe audio files with a model file",
+    "evaluate": "score a model file on a manifest (WER, CER)",
+    "lm": "n-gram language models for beam decoding",
+}
+
+
+def _parser(command: str | None) -> argparse.ArgumentParser:
+    """The ``asr`` parser: every command listed, only ``command``'s arguments defined (its module imported)."""
+    parser = argparse.ArgumentParser(prog="asr", description="Train, run and evaluate BiLSTM-CTC speech recognizers.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help in COMMANDS.items():
+        sub = commands.add_parser(name, help=help, add_help=name != "train")
+        if name == command:
+            importlib.import_module(f"asr.cli.{name}").register(sub)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Dispatch ``asr <command>``; ``train`` hands its arguments to Hydra."""
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if argv and argv[0] == "train":
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    if command is not None:
+        configure_threads(command)
+    if command == "train":
+        from asr.cli import train
+
         return train.main(argv[1:])
-    parser = argparse.ArgumentParser(prog="asr", description="Train, run and evaluate BiLSTM-CTC speech recognizers.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    train.register(commands)
-    prepare.register(commands)
-    shard.register(commands)
-    transcribe.register(commands)
-    evaluate.register(commands)
-    lm.register(commands)
+    parser = _parser(command)
     args, extra = parser.parse_known_args(argv)
     # Positionals may follow options (`asr evaluate M.pt m.jsonl --summary s.json decoder=beam`):
     # commands name the list that takes them as `trailing`.

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from asr.corpora import flite, synthetic
+from asr.corpora import espeak, flite, synthetic
 from asr.corpora.common import ImportResult, LayoutError
 from asr.corpora.commonvoice import SPLITS, prepare_commonvoice
 from asr.corpora.digits import DEFAULT_UTTERANCES, DEV_SPEAKER, TEST_SPEAKER, prepare_digits, prepare_flite_digits
@@ -17,9 +17,8 @@ from asr.data.manifest import read_manifest
 from asr.text import normalize_text
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `prepare` and its corpus sub-subcommands."""
-    prepare = subparsers.add_parser("prepare", help="prepare a corpus: audio and manifests")
+def register(prepare: argparse.ArgumentParser) -> None:
+    """The corpus sub-subcommands of `prepare`."""
     corpora = prepare.add_subparsers(dest="corpus", required=True, metavar="CORPUS")
     digits = corpora.add_parser(
         "digits",
@@ -205,7 +204,7 @@ def run_synthetic(args: argparse.Namespace) -> int:
             max_words=args.max_words,
             band_limit=args.band_limit,
         )
-    except ValueError as e:
+    except (ValueError, espeak.MissingExtraError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     texts = {}

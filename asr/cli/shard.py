@@ -12,13 +12,9 @@ from asr.data.archive import FORMATS, ShardError, write_shards
 from asr.data.manifest import ManifestError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `shard`."""
-    p = subparsers.add_parser(
-        "shard",
-        help="pack a manifest's audio into tar shards, for corpora on slow or remote storage",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+def register(p: argparse.ArgumentParser) -> None:
+    """The arguments of `shard`."""
+    p.formatter_class = argparse.ArgumentDefaultsHelpFormatter
     p.add_argument("manifest", help="JSON-lines manifest whose audio is packed")
     p.add_argument("out_dir", help="where shard-NNNNNN.tar and <manifest name>.jsonl are written (one per manifest)")
     p.add_argument("--shard-size-mb", type=float, default=256.0, help="most megabytes a shard holds")

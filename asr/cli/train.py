@@ -18,13 +18,6 @@ from omegaconf import DictConfig, OmegaConf
 from asr.config import CONF_DIR
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """List ``train`` in ``asr --help``; ``asr.cli.main`` routes it to Hydra before argparse sees it."""
-    subparsers.add_parser(
-        "train", help="train a model: asr train RECIPE [key=value ...] (Hydra overrides)", add_help=False
-    )
-
-
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
 def _run(cfg: DictConfig) -> None:
     from asr.train import train
@@ -46,7 +39,7 @@ def hydra_argv(args: list[str]) -> list[str]:
 def main(args: list[str]) -> int:
     if not CONF_DIR.is_dir():
         raise SystemExit(
-            f"error: config folder {CONF_DIR} not found; install asr from its source tree (pip install -e .)"
+            f"error: config folder {CONF_DIR} not found; reinstall the package (pip install asr-bilstm)"
         )
     # Hydra reads sys.argv. Lightning's DDP launcher starts the other ranks by re-running
     # sys.argv, so argv[0] must be a script that runs this entry point: this very file.

