@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,3 +18,12 @@ def fsdd_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"FSDD recordings not found at {path} (set ASR_FSDD_DIR)")
     return path
+
+
+@pytest.fixture
+def flite_program() -> None:
+    """Skip (say why) where the flite program is missing; CI installs it, so there it must be present."""
+    if shutil.which("flite") is None:
+        if os.environ.get("CI"):
+            pytest.fail("flite is missing: CI installs it with tools/install.sh, as root")
+        pytest.skip("needs the flite program (sudo apt-get install flite; tools/install.sh does it as root)")

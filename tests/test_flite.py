@@ -18,6 +18,7 @@ from asr.data.manifest import read_manifest
 RATE = 16000
 
 
+@pytest.mark.usefixtures("flite_program")
 def test_takes_differ_stay_in_band_and_repeat_with_the_seed() -> None:
     takes = flite.spoken_words(["two", "nine"], ["slt"], takes=2, sample_rate=RATE, band_limit=4000, seed=3)
     assert set(takes) == {"slt"} and set(takes["slt"]) == {0, 1}
@@ -33,6 +34,7 @@ def test_takes_differ_stay_in_band_and_repeat_with_the_seed() -> None:
     assert all(np.array_equal(a, b) for a, b in zip(takes["slt"][1], again["slt"][1]))
 
 
+@pytest.mark.usefixtures("flite_program")
 def test_unknown_voice_and_bad_settings_are_named() -> None:
     with pytest.raises(flite.FliteError, match=r"no voice nobody; it offers .*slt"):
         flite.spoken_words(["one"], ["slt", "nobody"], takes=1, sample_rate=RATE, band_limit=4000)
@@ -50,6 +52,7 @@ def test_missing_flite_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -
         flite.available_voices()
 
 
+@pytest.mark.usefixtures("flite_program")
 def test_connected_digits_have_exact_word_times_and_repeat(tmp_path: Path) -> None:
     kwargs = {"voices": ["slt", "rms"], "utterances_per_voice": 3, "takes": 1, "max_digits": 3}
     manifest = read_manifest(prepare_flite_digits(tmp_path / "a", **kwargs))
@@ -68,6 +71,7 @@ def test_connected_digits_have_exact_word_times_and_repeat(tmp_path: Path) -> No
         assert u.text == v.text and filecmp.cmp(u.audio_filepath, v.audio_filepath, shallow=False)
 
 
+@pytest.mark.usefixtures("flite_program")
 def test_cli_reports_a_missing_voice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["prepare", "flite-digits", "--out-dir", str(tmp_path), "--voices", "nobody"]) == 2
     assert capsys.readouterr().err.startswith("error: flite has no voice nobody")

@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
-# Install asr and its test dependencies into the current Python environment.
-# PyTorch comes first, at a known-good torch/torchaudio pair (override with TORCH_SPEC);
-# pyproject.toml itself only declares ranges. Flite, a speech synthesizer whose voices
-# the digits recipe adds as training speakers, comes from the system's package manager.
+# Install asr (editable, with its test extras) into the current Python environment, at the exact
+# versions in requirements.lock. ASR_LOCK=none resolves the newest versions pyproject.toml allows
+# instead (tools/update_lock.sh does that in a new environment and rewrites the lock).
+# Flite, a speech synthesizer whose voices the digits recipe adds as training speakers, comes from
+# the system's package manager: installed as root or with password-less sudo, otherwise named.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v flite > /dev/null; then
-  if command -v apt-get > /dev/null; then
-    SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get install -y -qq flite > /dev/null || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq flite > /dev/null; }
-  else
-    echo "tools/install.sh: install the flite speech synthesizer with your system's package manager" >&2
-    exit 1
+
+install_flite() {
+  command -v flite > /dev/null && return 0
+  local sudo=()
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo > /dev/null && sudo -n true 2> /dev/null; then sudo=(sudo -n); else return 1; fi
   fi
+  command -v apt-get > /dev/null || return 1
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get install -y -qq flite > /dev/null 2>&1 ||
+    { "${sudo[@]}" apt-get update -qq > /dev/null 2>&1 && "${sudo[@]}" apt-get install -y -qq flite > /dev/null 2>&1; }
+}
+
+if ! install_flite; then
+  echo "tools/install.sh: the flite program is missing and could not be installed (no root, sudo or apt-get)." >&2
+  echo "  Needed by: 'asr prepare flite-digits' (stage 2 of recipes/digits/run.sh) and tests/test_flite.py (skipped)." >&2
+  echo "  Install it with your system's package manager, e.g. 'sudo apt-get install flite'." >&2
 fi
-TORCH_SPEC=${TORCH_SPEC:-"torch==2.14.1 torchaudio==2.11.0"}
-python -m pip install --quiet $TORCH_SPEC
-python -m pip install --quiet -e ".[test]"
+
+LOCK=${ASR_LOCK:-requirements.lock}
+constraints=()
+[ "$LOCK" = none ] || constraints=(--constraint "$LOCK")
+python -m pip install --quiet "${constraints[@]}" torch torchaudio
+python -m pip install --quiet "${constraints[@]}" -e ".[test]"
