@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import math
 import os
+import platform
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
-from flashlight.lib.text.decoder.kenlm import KenLM
-from flashlight.lib.text.dictionary import Dictionary
-from torchaudio.models.decoder import CTCHypothesis, ctc_decoder
+
+if TYPE_CHECKING:
+    from flashlight.lib.text.decoder.kenlm import KenLM
+    from torchaudio.models.decoder import CTCHypothesis
 
 from asr.decoding.base import Hypothesis
 from asr.text.tokenizer import Tokenizer, TokenizerError
@@ -31,6 +34,25 @@ WORD_TOKEN = "|"
 ARPA_HEADER = "\\data\\"
 KENLM_BINARY_MAGIC = b"mmap lm "
 LM_SPECIAL_WORDS = frozenset({"<s>", "</s>", "<unk>"})
+
+
+class DecoderUnavailableError(ValueError):
+    """Beam search cannot run here: the flashlight-text package is missing (it has no wheels past Python 3.12)."""
+
+
+def _flashlight() -> tuple:
+    """torchaudio's ``ctc_decoder`` and flashlight's ``KenLM`` and ``Dictionary``, imported when a beam search is built,
+    so that everything else works where flashlight-text cannot be installed."""
+    try:
+        from flashlight.lib.text.decoder.kenlm import KenLM
+        from flashlight.lib.text.dictionary import Dictionary
+        from torchaudio.models.decoder import ctc_decoder
+    except (ImportError, RuntimeError) as e:
+        raise DecoderUnavailableError(
+            f"decoder=beam needs the flashlight-text package, which is not installed (it has wheels for "
+            f"Python 3.10-3.12; this is {platform.python_version()}): pip install flashlight-text"
+        ) from e
+    return ctc_decoder, KenLM, Dictionary
 
 
 class DecoderFileError(ValueError):
@@ -177,7 +199,10 @@ def _language_model(path: str | None, tokens: list[str], lexicon: str | None) ->
         return None
     if _lm_format(path) == "arpa" and not lexicon:
         _check_token_lm(path, tokens)
-    return path if lexicon else KenLM(path, Dictionary(tokens))
+    if lexicon:
+        return path
+    _, kenlm, dictionary = _flashlight()
+    return kenlm(path, dictionary(tokens))
 
 
 def _word_breaks(tokens: list[int], words: list[str], spellings: dict[str, list[list[int]]], space: int) -> list[int]:
@@ -203,6 +228,7 @@ class BeamSearchDecoder:
 
     def __init__(self, tokenizer: Tokenizer, options: BeamSearchOptions | None = None):
         self.options = options = options or BeamSearchOptions()
+        ctc_decoder, _, _ = _flashlight()
         tokens = flashlight_tokens(tokenizer)
         self.space = tokens.index(WORD_TOKEN)
         self.spellings = read_lexicon(options.lexicon, tokens) if options.lexicon else None
