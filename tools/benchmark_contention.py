@@ -15,7 +15,8 @@ Each measurement runs in a process of its own, since the OpenMP runtime reads it
 once, when torch loads. ``contended`` runs one CPU-bound process (a Python busy loop) beside
 it for the whole measurement. Settings compared: the OpenMP default (``OMP_WAIT_POLICY``
 unset: threads spin for a while before sleeping, what ``asr`` used before), ``PASSIVE`` (the
-default now), and ``PASSIVE`` with one thread.
+default now), ``PASSIVE`` with one thread, and a brief spin before sleeping (GNU OpenMP's
+``GOMP_SPINCOUNT``).
 
     python tools/benchmark_contention.py                 # print the table
     python tools/benchmark_contention.py --record        # and write it into BENCHMARKS.md
@@ -36,6 +37,7 @@ SETTINGS = {
     "spin (OpenMP default, before)": {},
     "passive (asr default now)": {"OMP_WAIT_POLICY": "PASSIVE"},
     "passive, 1 thread": {"OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1"},
+    "brief spin (GOMP_SPINCOUNT=10000)": {"GOMP_SPINCOUNT": "10000"},
 }
 BUSY_LOOP = "import time\nend = time.time() + 3600\nwhile time.time() < end:\n    pass\n"
 
