@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -27,3 +28,12 @@ def flite_program() -> None:
         if os.environ.get("CI"):
             pytest.fail("flite is missing: CI installs it with tools/install.sh, as root")
         pytest.skip("needs the flite program (sudo apt-get install flite; tools/install.sh does it as root)")
+
+
+@pytest.fixture
+def flashlight() -> None:
+    """Skip (say why) where flashlight-text, the beam search, is missing: it has no wheels past Python 3.12."""
+    if importlib.util.find_spec("flashlight") is None:
+        if os.environ.get("CI"):
+            pytest.fail("flashlight-text is missing: CI's Python must have it (tools/install.sh)")
+        pytest.skip("needs flashlight-text for beam search (wheels for Python 3.10-3.12)")

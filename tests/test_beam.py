@@ -1,5 +1,3 @@
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +7,8 @@ from omegaconf import OmegaConf
 from asr.decoding import BeamSearchDecoder, BeamSearchOptions, DecoderFileError, GreedyDecoder, build_decoder
 from asr.decoding.beam import write_lexicon
 from asr.text import CharTokenizer, TokenizerError
+
+pytestmark = pytest.mark.usefixtures("flashlight")
 
 REPO = Path(__file__).resolve().parents[1]
 TOKENIZER = CharTokenizer.build(["bat cat hat"])  # " ", a, b, c, h, t
@@ -144,22 +144,3 @@ def test_config_group_builds_a_beam_decoder():
     with pytest.raises(ValueError, match="unknown beam decoder option"):
         build_decoder({**config, "beam_width": 3}, TOKENIZER)
 
-
-def test_without_flashlight_only_beam_search_fails_and_says_why() -> None:
-    """Where flashlight-text cannot be installed (Python 3.13), greedy decoding works and decoder=beam names the gap."""
-    probe = """
-import sys
-sys.modules["flashlight"] = None  # as if flashlight-text were not installed
-import torch
-from asr.decoding import BeamSearchDecoder, GreedyDecoder
-from asr.decoding.beam import DecoderUnavailableError
-from asr.text import CharTokenizer
-tokenizer = CharTokenizer.build(["ab"])
-print(GreedyDecoder().decode(torch.zeros(1, 3, tokenizer.vocab_size), torch.tensor([3]))[0].tokens)
-try:
-    BeamSearchDecoder(tokenizer)
-except DecoderUnavailableError as e:
-    print(e)
-"""
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.splitlines()
-    assert out[0] == "[]" and out[1].startswith("decoder=beam needs the flashlight-text package"), out

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -29,3 +32,23 @@ def test_greedy_ignores_frames_past_length():
 def test_unknown_decoder_type():
     with pytest.raises(ValueError, match="unknown decoder"):
         build_decoder({"type": "psychic"})
+
+
+def test_without_flashlight_only_beam_search_fails_and_says_why() -> None:
+    """Where flashlight-text cannot be installed (Python 3.13), greedy decoding works and decoder=beam names the gap."""
+    probe = """
+import sys
+sys.modules["flashlight"] = None  # as if flashlight-text were not installed
+import torch
+from asr.decoding import BeamSearchDecoder, GreedyDecoder
+from asr.decoding.beam import DecoderUnavailableError
+from asr.text import CharTokenizer
+tokenizer = CharTokenizer.build(["ab"])
+print(GreedyDecoder().decode(torch.zeros(1, 3, tokenizer.vocab_size), torch.tensor([3]))[0].tokens)
+try:
+    BeamSearchDecoder(tokenizer)
+except DecoderUnavailableError as e:
+    print(e)
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0] == "[]" and out[1].startswith("decoder=beam needs the flashlight-text package"), out

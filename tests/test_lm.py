@@ -89,6 +89,7 @@ def test_every_history_sums_to_one_in_kenlm(kenlm, tmp_path, order):
         assert total == pytest.approx(1, abs=1e-3), (order, history)
 
 
+@pytest.mark.usefixtures("flashlight")
 def test_loads_in_the_flashlight_decoder(tmp_path):
     decoder_module = pytest.importorskip("torchaudio.models.decoder")
     path = write(tmp_path, build_arpa(corpus(), 3))
