@@ -11,13 +11,58 @@ and every transform is the identity in eval mode.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
 import torchaudio.functional as AF
 import torchaudio.transforms as T
 from torch import nn
+
+from asr.config import structured
+
+
+@dataclass
+class ReverbConfig:
+    """Simulated room impulse responses for a share ``prob`` of utterances, RT60 drawn from ``rt60`` seconds."""
+
+    prob: float = 0.0
+    rt60: list[float] = field(default_factory=lambda: [0.2, 0.8])
+
+
+@dataclass
+class NoiseConfig:
+    """Colored Gaussian noise (white to brown) for a share ``prob`` of utterances, at an SNR drawn from ``snr_db``."""
+
+    prob: float = 0.0
+    snr_db: list[float] = field(default_factory=lambda: [5.0, 30.0])
+
+
+@dataclass
+class SpecAugmentConfig:
+    """Frequency and time masks; ``time_width`` is the largest fraction of the batch's frames one mask spans."""
+
+    freq_masks: int = 2
+    freq_width: int = 15
+    time_masks: int = 2
+    time_width: float = 0.05
+
+
+@dataclass
+class AugmentConfig:
+    """The ``augment`` config section (conf/augment/); each augmentation is off at null, [] or prob 0."""
+
+    # Per utterance, in the data loader:
+    speed_perturb: list[float] = field(default_factory=list)  # play s times faster, s drawn from the list
+    gain_db: list[float] | None = None  # a random gain in [low, high] dB
+    edge_silence: list[float] | None = None  # [low, high] seconds of digital silence before and after
+    # Per batch, on the model's device:
+    reverb: ReverbConfig = field(default_factory=ReverbConfig)
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+    tempo: list[float] | None = None  # stretch each batch's frames by a random rate in [low, high]
+    freq_warp: list[float] | None = None  # stretch each utterance's mel axis by a factor in [low, high] (VTLP)
+    spec_augment: SpecAugmentConfig | None = field(default_factory=SpecAugmentConfig)  # null: off
 
 
 def _valid_mask(lengths: torch.Tensor, size: int) -> torch.Tensor:
@@ -184,13 +229,15 @@ class SpecAugment(nn.Module):
 class BatchAugment(nn.Module):
     """Every batch-level augmentation of the ``augment`` config section, in order."""
 
-    def __init__(self, config: dict[str, Any], sample_rate: int):
+    def __init__(self, config: AugmentConfig | Mapping[str, Any], sample_rate: int):
         super().__init__()
-        self.reverb = Reverb(**(config.get("reverb") or {}), sample_rate=sample_rate)
-        self.noise = AdditiveNoise(**(config.get("noise") or {}))
-        self.tempo = TempoPerturb(*(config.get("tempo") or (1.0, 1.0)))
-        self.freq_warp = FreqWarp(*(config.get("freq_warp") or (1.0, 1.0)))
-        self.spec_augment = SpecAugment(**(config.get("spec_augment") or {"freq_masks": 0, "time_masks": 0}))
+        config = structured(AugmentConfig, config, "augment.")
+        self.reverb = Reverb(**asdict(config.reverb), sample_rate=sample_rate)
+        self.noise = AdditiveNoise(**asdict(config.noise))
+        self.tempo = TempoPerturb(*(config.tempo or (1.0, 1.0)))
+        self.freq_warp = FreqWarp(*(config.freq_warp or (1.0, 1.0)))
+        masks = asdict(config.spec_augment) if config.spec_augment else {"freq_masks": 0, "time_masks": 0}
+        self.spec_augment = SpecAugment(**masks)
 
     def waveforms(self, wav: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self.noise(self.reverb(wav, lengths), lengths)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import torch
 import torchaudio.transforms as T
 from torch import nn
+
+from asr.config import ConfigError
 
 LOG_FLOOR = 1e-6
 # Normalization never divides by a deviation below this (in natural-log units). Mel bands
@@ -21,11 +24,34 @@ LOG_FLOOR = 1e-6
 MIN_STD = 1.0
 
 
+@dataclass
+class FeatureConfig:
+    """The ``features`` config section (conf/features/): log-mel frames and how they are normalized."""
+
+    sample_rate: int = 16000
+    n_mels: int = 80
+    win_ms: float = 25.0  # Hann window
+    hop_ms: float = 10.0
+    utterance_norm: bool = False  # also remove each utterance's own per-bin mean and deviation
+    # With utterance_norm: take those statistics only from frames within this many dB of the loudest.
+    norm_gate_db: float | None = None
+    stats_max_utterances: int = 2000  # training-set statistics come from at most this many utterances
+
+    def __post_init__(self) -> None:
+        if self.norm_gate_db is not None and self.norm_gate_db <= 0:
+            raise ConfigError(f"features.norm_gate_db={self.norm_gate_db}: expected a positive number of dB, or null")
+        for name in ("sample_rate", "n_mels", "win_ms", "hop_ms"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"features.{name}={getattr(self, name)}: expected a positive number")
+
+
 class LogMel(nn.Module):
     """Waveforms (B, S) -> log-mel frames (B, T, n_mels) with a Hann window (Slaney mel scale, as librosa)."""
 
-    def __init__(self, sample_rate: int = 16000, n_mels: int = 80, win_ms: float = 25.0, hop_ms: float = 10.0):
+    def __init__(self, features: FeatureConfig):
         super().__init__()
+        sample_rate, n_mels = features.sample_rate, features.n_mels
+        win_ms, hop_ms = features.win_ms, features.hop_ms
         self.win_length = int(round(sample_rate * win_ms / 1000))
         self.hop_length = int(round(sample_rate * hop_ms / 1000))
         self.mel = T.MelSpectrogram(
@@ -85,24 +111,15 @@ class Frontend(nn.Module):
     words get the same features alone, in a longer recording or cut out of one.
     """
 
-    def __init__(
-        self,
-        sample_rate: int = 16000,
-        n_mels: int = 80,
-        win_ms: float = 25.0,
-        hop_ms: float = 10.0,
-        utterance_norm: bool = False,
-        norm_gate_db: float | None = None,
-    ):
+    def __init__(self, features: FeatureConfig):
         super().__init__()
-        self.sample_rate = sample_rate
-        self.utterance_norm = utterance_norm
-        if norm_gate_db is not None and norm_gate_db <= 0:
-            raise ValueError(f"features.norm_gate_db={norm_gate_db}: expected a positive number of dB, or null")
-        self.norm_gate = None if norm_gate_db is None else norm_gate_db / 10 * math.log(10)  # dB -> nats of power
-        self.logmel = LogMel(sample_rate, n_mels, win_ms, hop_ms)
-        self.register_buffer("mean", torch.zeros(n_mels))
-        self.register_buffer("std", torch.ones(n_mels))
+        self.sample_rate = features.sample_rate
+        self.utterance_norm = features.utterance_norm
+        gate = features.norm_gate_db
+        self.norm_gate = None if gate is None else gate / 10 * math.log(10)  # dB -> nats of power
+        self.logmel = LogMel(features)
+        self.register_buffer("mean", torch.zeros(features.n_mels))
+        self.register_buffer("std", torch.ones(features.n_mels))
 
     def set_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         self.mean.copy_(mean)

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 import torch
 from torch import nn
 
-from asr.features import Frontend
+from asr.config import ConfigError, structured
+from asr.features import FeatureConfig, Frontend
 
 KERNEL = 3
+
+
+@dataclass
+class ModelConfig:
+    """The ``model`` config section (conf/model/): conv subsampling, stacked BiLSTM, linear output."""
+
+    subsampling: int = 4  # 2 or 4: output frames are 20 or 40 ms apart
+    conv_channels: int = 32
+    hidden_size: int = 256  # per direction
+    num_layers: int = 3
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.subsampling not in (2, 4):
+            raise ConfigError(f"model.subsampling={self.subsampling}: expected 2 or 4")
+        for name in ("conv_channels", "hidden_size", "num_layers"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"model.{name}={getattr(self, name)}: expected a positive integer")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"model.dropout={self.dropout}: expected a probability in [0, 1)")
 
 
 class ConvSubsampling(nn.Module):
@@ -101,21 +126,12 @@ class BiLSTM(nn.LSTM):
 class AcousticModel(nn.Module):
     """Normalized features (B, T, n_mels) -> CTC log-probabilities (B, T', vocab) and their lengths."""
 
-    def __init__(
-        self,
-        n_mels: int,
-        vocab_size: int,
-        hidden_size: int = 256,
-        num_layers: int = 3,
-        dropout: float = 0.1,
-        subsampling: int = 4,
-        conv_channels: int = 32,
-    ):
+    def __init__(self, n_mels: int, vocab_size: int, model: ModelConfig):
         super().__init__()
-        self.subsampling = ConvSubsampling(n_mels, conv_channels, subsampling)
-        self.lstm = BiLSTM(self.subsampling.output_size, hidden_size, num_layers, dropout)
-        self.dropout = nn.Dropout(dropout)
-        self.output = nn.Linear(2 * hidden_size, vocab_size)
+        self.subsampling = ConvSubsampling(n_mels, model.conv_channels, model.subsampling)
+        self.lstm = BiLSTM(self.subsampling.output_size, model.hidden_size, model.num_layers, model.dropout)
+        self.dropout = nn.Dropout(model.dropout)
+        self.output = nn.Linear(2 * model.hidden_size, vocab_size)
 
     @property
     def frame_shift_factor(self) -> int:
@@ -160,23 +176,10 @@ class SpeechRecognizer(nn.Module):
         return self.acoustic(feats, frames)
 
 
-def build_recognizer(features: dict, model: dict, vocab_size: int) -> SpeechRecognizer:
-    """A recognizer from the ``features`` and ``model`` config sections."""
-    frontend = Frontend(
-        features["sample_rate"],
-        features["n_mels"],
-        features["win_ms"],
-        features["hop_ms"],
-        utterance_norm=features.get("utterance_norm", False),
-        norm_gate_db=features.get("norm_gate_db"),
-    )
-    acoustic = AcousticModel(
-        n_mels=features["n_mels"],
-        vocab_size=vocab_size,
-        hidden_size=model["hidden_size"],
-        num_layers=model["num_layers"],
-        dropout=model["dropout"],
-        subsampling=model["subsampling"],
-        conv_channels=model["conv_channels"],
-    )
-    return SpeechRecognizer(frontend, acoustic)
+def build_recognizer(
+    features: FeatureConfig | Mapping[str, Any], model: ModelConfig | Mapping[str, Any], vocab_size: int
+) -> SpeechRecognizer:
+    """A recognizer from the ``features`` and ``model`` config sections (checked against their schemas)."""
+    features = structured(FeatureConfig, features, "features.")
+    model = structured(ModelConfig, model, "model.")
+    return SpeechRecognizer(Frontend(features), AcousticModel(features.n_mels, vocab_size, model))

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from asr import __version__
+from asr.config import check_decoder
 from asr.decoding.words import FRAME_OFFSET
 from asr.model import SpeechRecognizer, build_recognizer
 from asr.text import Tokenizer, tokenizer_from_dict
@@ -76,8 +77,12 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
         raise ModelFileError(
             f"{path}: model format version {version} is not supported (this asr reads {READABLE_VERSIONS})"
         )
-    config = payload["config"]
-    tokenizer = tokenizer_from_dict(payload["tokenizer"])
-    recognizer = build_recognizer(config["features"], config["model"], tokenizer.vocab_size)
-    recognizer.load_state_dict(payload["state_dict"])
+    try:
+        config = payload["config"]
+        tokenizer = tokenizer_from_dict(payload["tokenizer"])
+        check_decoder(config.get("decoder") or {})
+        recognizer = build_recognizer(config["features"], config["model"], tokenizer.vocab_size)
+        recognizer.load_state_dict(payload["state_dict"])
+    except (KeyError, ValueError, RuntimeError) as e:  # a missing section, a config its schema rejects, weights
+        raise ModelFileError(f"{path}: not a valid model file ({type(e).__name__}: {e})") from None
     return LoadedModel(recognizer.eval(), tokenizer, config, payload.get("frame_offset", FRAME_OFFSET))

@@ -6,22 +6,26 @@ import itertools
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
+from lightning.pytorch import loggers as pl_loggers
 from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
-from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.loggers import Logger
 
 from asr.audio import AudioError
+from asr.config import plain
 from asr.data.datamodule import ASRDataModule
 from asr.data.dataset import LabeledSet, load_utterance, select_trainable
 from asr.data.manifest import Manifest, read_manifests
-from asr.features import LogMel, compute_stats
+from asr.features import FeatureConfig, LogMel, compute_stats
 from asr.lightning import ASRModule
 from asr.model_file import LoadedModel, save_model
+from asr.run_record import write_run_record
+from asr.schema import LOGGERS, DataConfig, TrainConfig, train_config
 from asr.text import Tokenizer, build_tokenizer, normalize_text
 from asr.word_timing import calibrate_frame_offset
 
@@ -44,14 +48,15 @@ def _readable_waveforms(manifest: Manifest, sample_rate: int, limit: int):
             log.warning("normalization statistics: skipping %s", e)
 
 
-def feature_stats(manifest: Manifest, features: dict) -> tuple[torch.Tensor, torch.Tensor]:
+def feature_stats(manifest: Manifest, features: FeatureConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-bin mean/std of log-mel frames over (a prefix of) the training manifest."""
-    logmel = LogMel(features["sample_rate"], features["n_mels"], features["win_ms"], features["hop_ms"])
-    waves = _readable_waveforms(manifest, features["sample_rate"], features["stats_max_utterances"])
-    return compute_stats(logmel, waves)
+    waves = _readable_waveforms(manifest, features.sample_rate, features.stats_max_utterances)
+    return compute_stats(LogMel(features), waves)
 
 
-def _labeled(manifest: Manifest, tokenizer: Tokenizer, module: ASRModule, data: dict, max_speedup: float) -> LabeledSet:
+def _labeled(
+    manifest: Manifest, tokenizer: Tokenizer, module: ASRModule, data: DataConfig, max_speedup: float
+) -> LabeledSet:
     """The rows of ``manifest`` the model can learn from, even when augmentation shortens them ``max_speedup`` times."""
     recognizer = module.recognizer
     sample_rate = recognizer.frontend.sample_rate
@@ -60,10 +65,23 @@ def _labeled(manifest: Manifest, tokenizer: Tokenizer, module: ASRModule, data: 
         samples = torch.tensor([int(seconds * sample_rate / max_speedup)])
         return int(recognizer.acoustic.output_lengths(recognizer.frontend.logmel.num_frames(samples)).item())
 
-    return select_trainable(manifest, tokenizer, output_frames, data.get("max_duration") or float("inf"))
+    return select_trainable(manifest, tokenizer, output_frames, data.max_duration or float("inf"))
 
 
-def train(config: dict[str, Any], output_dir: str | os.PathLike, callbacks: Sequence[Callback] = ()) -> Path:
+def _loggers(config: TrainConfig, output_dir: Path) -> list[Logger]:
+    """The Lightning loggers the config names, each writing under ``output_dir`` (W&B and MLflow: where they
+    are told to, by their own keyword arguments)."""
+    made = []
+    for name, options in config.loggers.items():
+        cls = getattr(pl_loggers, LOGGERS[name][0])
+        defaults = {"save_dir": str(output_dir), "name": name} if name in ("tensorboard", "csv") else {}
+        made.append(cls(**{**defaults, **options}))
+    return made
+
+
+def train(
+    config: TrainConfig | Mapping[str, Any], output_dir: str | os.PathLike, callbacks: Sequence[Callback] = ()
+) -> Path:
     """Fit a model as ``config`` says; write checkpoints, logs and ``model.pt`` to ``output_dir``.
 
     ``model.pt`` is exported from the checkpoint with the best validation WER, or with
@@ -71,68 +89,72 @@ def train(config: dict[str, Any], output_dir: str | os.PathLike, callbacks: Sequ
     ESPnet and icefall do: it smooths out the last epochs' noise).
 
     ``callbacks`` are extra Lightning callbacks, for users driving training from Python.
+    ``config`` is checked against ``TrainConfig`` first (``ConfigError`` names a bad key).
     """
     output_dir = Path(output_dir)
-    L.seed_everything(config["seed"], workers=True)
-    data, features = config["data"], config["features"]
-    train_manifest, val_manifest = read_manifests(data["train_manifest"]), read_manifests(data["val_manifest"])
+    config = train_config(config)
+    L.seed_everything(config.seed, workers=True)
+    data, features, augment = config.data, config.features, config.augment
+    train_manifest, val_manifest = read_manifests(data.train_manifest), read_manifests(data.val_manifest)
     texts = (normalize_text(u.text) for u in train_manifest.utterances)
-    tokenizer = build_tokenizer(config.get("tokenizer") or {}, texts)
+    tokenizer = build_tokenizer(config.tokenizer, texts)
     log.info("tokenizer: %s, %d symbols %s", tokenizer.kind, len(tokenizer.symbols), tokenizer.symbols)
 
-    module = ASRModule(config, tokenizer.to_dict())
+    resolved = plain(config)
+    module = ASRModule(resolved, tokenizer.to_dict())
     module.recognizer.frontend.set_stats(*feature_stats(train_manifest, features))
-    augment = config.get("augment") or {}
-    speeds = list(augment.get("speed_perturb") or [])
+    speeds = list(augment.speed_perturb)
     datamodule = ASRDataModule(
         train=_labeled(train_manifest, tokenizer, module, data, max(speeds, default=1.0) * module.augment.tempo.high),
         val=_labeled(val_manifest, tokenizer, module, data, 1.0),
-        sample_rate=features["sample_rate"],
-        max_batch_seconds=data["max_batch_seconds"],
-        max_batch_size=data["max_batch_size"],
-        num_workers=data["num_workers"],
+        sample_rate=features.sample_rate,
+        max_batch_seconds=data.max_batch_seconds,
+        max_batch_size=data.max_batch_size,
+        num_workers=data.num_workers,
         speed_perturb=speeds,
-        gain_db=augment.get("gain_db"),
-        edge_silence=augment.get("edge_silence"),
-        seed=config["seed"],
+        gain_db=augment.gain_db,
+        edge_silence=augment.edge_silence,
+        seed=config.seed,
     )
     checkpoint = ModelCheckpoint(
         dirpath=output_dir / "checkpoints",
         filename="best-{epoch:02d}-{val_wer:.4f}",
         monitor="val_wer",
         mode="min",
-        save_top_k=_average_best(config),
+        save_top_k=config.average_best,
         save_last=True,
     )
     callbacks = [checkpoint, LearningRateMonitor(logging_interval="step"), *callbacks]
-    if config.get("checkpoint_every_n_steps"):
+    if config.checkpoint_every_n_steps:
         # last.ckpt every N optimizer steps too: a killed run loses at most N steps and resumes mid-epoch.
         callbacks.append(
             ModelCheckpoint(
                 dirpath=output_dir / "checkpoints",
-                every_n_train_steps=config["checkpoint_every_n_steps"],
+                every_n_train_steps=config.checkpoint_every_n_steps,
                 save_top_k=0,
                 save_last=True,
             )
         )
     trainer = L.Trainer(
         **{
-            **config["trainer"],
+            **config.trainer,
             "default_root_dir": str(output_dir),
             "callbacks": callbacks,
-            "logger": [TensorBoardLogger(output_dir, name="tensorboard"), CSVLogger(output_dir, name="csv")],
+            "logger": _loggers(config, output_dir),
             # Batches are split across ranks by DurationBatchSampler itself.
             "use_distributed_sampler": False,
         }
     )
-    trainer.fit(module, datamodule=datamodule, ckpt_path=config.get("resume"))
+    if trainer.is_global_zero:
+        write_run_record(output_dir, resolved)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=config.resume)
     model_path = output_dir / MODEL_FILE
     if trainer.is_global_zero:
         best = sorted(checkpoint.best_k_models, key=lambda path: checkpoint.best_k_models[path].item())
         best = best or ([checkpoint.last_model_path] if checkpoint.last_model_path else [])
         if best:
             module = averaged_checkpoints(best)
-        exported = {k: config[k] for k in ("features", "model", "decoder")}
+        exported = {k: resolved[k] for k in ("features", "model", "decoder")}
         offset = _word_time_offset(LoadedModel(module.recognizer.eval(), tokenizer, exported), val_manifest)
         save_model(model_path, module.recognizer, tokenizer, exported, frame_offset=offset)
         log.info("wrote %s (from %s)", model_path, " + ".join(best) or "the final weights")
@@ -147,13 +169,6 @@ def _word_time_offset(model: LoadedModel, val_manifest: Manifest) -> float | Non
     else:
         log.info("word times: frame offset %.3f s, measured on the dev set's reference word times", offset)
     return offset
-
-
-def _average_best(config: dict[str, Any]) -> int:
-    count = config.get("average_best", 1)
-    if not isinstance(count, int) or count < 1:
-        raise ValueError(f"average_best={count!r}: expected how many of the best checkpoints to average (1 or more)")
-    return count
 
 
 def averaged_checkpoints(paths: Sequence[str | os.PathLike]) -> ASRModule:

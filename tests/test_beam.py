@@ -138,9 +138,12 @@ def test_bad_lexicon_file_is_named(tmp_path):
         beam(lexicon=str(bad))
 
 
-def test_config_group_builds_a_beam_decoder():
-    config = OmegaConf.to_container(OmegaConf.load(REPO / "conf/decoder/beam.yaml"))
+def test_config_section_builds_a_beam_decoder():
+    config = {"type": "beam", "beam_size": 4}
     assert isinstance(build_decoder(config, TOKENIZER), BeamSearchDecoder)
-    with pytest.raises(ValueError, match="unknown beam decoder option"):
+    with pytest.raises(ValueError, match=r"^decoder.beam_width is not a decoder setting \(decoder=beam takes: "):
         build_decoder({**config, "beam_width": 3}, TOKENIZER)
-
+    with pytest.raises(ValueError, match=r"^decoder.beam_size: Value 'wide' of type 'str' could not be converted"):
+        build_decoder({**config, "beam_size": "wide"}, TOKENIZER)
+    with pytest.raises(ValueError, match=r"^decoder.lm needs decoder=beam \(decoder=greedy takes: type\)"):
+        build_decoder({"type": "greedy", "lm": "lm.arpa"}, TOKENIZER)

@@ -30,7 +30,7 @@ def test_greedy_ignores_frames_past_length():
 
 
 def test_unknown_decoder_type():
-    with pytest.raises(ValueError, match="unknown decoder"):
+    with pytest.raises(ValueError, match="decoder=psychic: no such decoder"):
         build_decoder({"type": "psychic"})
 
 

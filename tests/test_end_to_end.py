@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 import torch
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = [
@@ -60,6 +61,11 @@ def test_training_writes_model_checkpoints_config_and_logs(trained):
     assert (exp / "model.pt").is_file() and (exp / "checkpoints" / "last.ckpt").is_file()
     resolved = (exp / ".hydra" / "config.yaml").read_text()
     assert "hidden_size: 16" in resolved
+    recorded = yaml.safe_load((exp / "config.yaml").read_text())  # resolved, every default filled in
+    assert recorded["model"]["hidden_size"] == 16 and recorded["loggers"] == {"tensorboard": {}, "csv": {}}
+    versions = yaml.safe_load((exp / "versions.yaml").read_text())
+    assert versions["packages"]["torch"] == torch.__version__.split("+")[0] or versions["packages"]["torch"]
+    assert len(versions["git"]["commit"]) == 40 and isinstance(versions["git"]["dirty"], bool)
     assert list(exp.glob("csv/*/metrics.csv")) and (exp / "train.log").is_file()
     payload = torch.load(exp / "model.pt", weights_only=True)
     assert payload["config"]["model"]["hidden_size"] == 16

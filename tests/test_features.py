@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from asr.audio import load_audio
-from asr.features import LOG_FLOOR, Frontend, LogMel, compute_stats
+from asr.features import LOG_FLOOR, FeatureConfig, Frontend, LogMel, compute_stats
 
 # The frontend and librosa compute the same log-mel (Hann window, Slaney mel scale);
 # they differ only by float32 rounding, well under this bound in the log domain.
@@ -13,7 +13,7 @@ LIBROSA_TOLERANCE = 1e-3
 
 def test_logmel_matches_librosa_on_real_speech(fsdd_dir):
     wav = load_audio(fsdd_dir / "7_jackson_32.wav", 16000)
-    ours = LogMel()(wav[None])[0].numpy()
+    ours = LogMel(FeatureConfig())(wav[None])[0].numpy()
     ref = librosa.feature.melspectrogram(
         y=wav.numpy(), sr=16000, n_fft=400, hop_length=160, win_length=400, center=False, power=2.0, n_mels=80
     )
@@ -23,14 +23,14 @@ def test_logmel_matches_librosa_on_real_speech(fsdd_dir):
 
 
 def test_frame_count_formula_matches_output():
-    logmel = LogMel()
+    logmel = LogMel(FeatureConfig())
     for n in (400, 401, 559, 560, 16000):
         assert logmel(torch.randn(1, n)).shape[1] == logmel.num_frames(torch.tensor([n])).item()
     assert logmel.num_frames(torch.tensor([399])).item() == 0
 
 
 def test_padding_does_not_change_valid_frames():
-    frontend = Frontend()
+    frontend = Frontend(FeatureConfig())
     frontend.set_stats(torch.full((80,), -5.0), torch.full((80,), 2.0))
     a, b = torch.randn(16000), torch.randn(7000)
     batch = torch.nn.utils.rnn.pad_sequence([a, b], batch_first=True)
@@ -42,7 +42,7 @@ def test_padding_does_not_change_valid_frames():
 
 
 def test_stats_normalize_to_zero_mean_unit_variance():
-    logmel = LogMel()
+    logmel = LogMel(FeatureConfig())
     waves = [torch.randn(8000) * s for s in (0.1, 1.0, 3.0)]
     mean, std = compute_stats(logmel, waves)
     frames = torch.cat([logmel(w[None])[0] for w in waves])
@@ -63,9 +63,9 @@ def test_gated_utterance_statistics_ignore_surrounding_silence():
         return alone[0, 1:90], within[0, inner]
 
     # gated, only the few frames that straddle the speech's edges join the statistics
-    alone, within = speech_frames(Frontend(utterance_norm=True, norm_gate_db=40))
+    alone, within = speech_frames(Frontend(FeatureConfig(utterance_norm=True, norm_gate_db=40)))
     assert (alone - within).abs().mean() < 0.1
-    alone, within = speech_frames(Frontend(utterance_norm=True))  # ungated: the silence shifts the statistics
+    alone, within = speech_frames(Frontend(FeatureConfig(utterance_norm=True)))  # ungated: the silence shifts the statistics
     assert (alone - within).abs().mean() > 1.0
     with pytest.raises(ValueError, match="norm_gate_db"):
-        Frontend(utterance_norm=True, norm_gate_db=-40)
+        FeatureConfig(utterance_norm=True, norm_gate_db=-40)

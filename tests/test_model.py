@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from asr.model import AcousticModel, BiLSTM, build_recognizer
+from asr.model import BiLSTM, ModelConfig, build_recognizer
 
 FEATURES = {"sample_rate": 16000, "n_mels": 80, "win_ms": 25.0, "hop_ms": 10.0}
 
@@ -46,8 +46,17 @@ def test_shortest_input_gives_one_frame_and_shorter_is_an_error():
 
 
 def test_bad_subsampling_factor():
-    with pytest.raises(ValueError, match="2 or 4"):
-        AcousticModel(80, 10, subsampling=3)
+    with pytest.raises(ValueError, match="model.subsampling=3: expected 2 or 4"):
+        ModelConfig(subsampling=3)
+    with pytest.raises(ValueError, match="model.subsampling=3: expected 2 or 4"):
+        build_recognizer(FEATURES, {"subsampling": 3}, vocab_size=12)
+
+
+def test_model_config_names_the_key_and_what_it_expected():
+    with pytest.raises(ValueError, match=r"^model.hidden_size: Value 'abc' of type 'str' could not be converted to Integer"):
+        build_recognizer(FEATURES, {"hidden_size": "abc"}, vocab_size=12)
+    with pytest.raises(ValueError, match=r"^model.hiden_size: unknown key \(ModelConfig takes: subsampling, "):
+        build_recognizer(FEATURES, {"hiden_size": 8}, vocab_size=12)
 
 
 def test_bilstm_computes_what_a_packed_lstm_computes_with_the_same_gradients():

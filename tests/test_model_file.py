@@ -52,3 +52,17 @@ def test_bad_model_files_give_clear_errors(tmp_path):
     torch.save({"weights": 1}, tmp_path / "other.pt")
     with pytest.raises(ModelFileError, match="not an asr model file"):
         load_model(tmp_path / "other.pt")
+
+
+def test_loading_checks_the_stored_config_against_its_schemas(tmp_path):
+    from fixtures.make_tiny_model import CONFIG
+
+    payload = torch.load(FIXTURES / "tiny_model.pt", weights_only=True)
+    for section, bad, message in [
+        ("model", {**CONFIG["model"], "hidden_size": "wide"}, "model.hidden_size: Value 'wide'"),
+        ("features", {**CONFIG["features"], "n_mel": 80}, "features.n_mel: unknown key"),
+        ("decoder", {"type": "greedy", "lm": "x.arpa"}, "decoder.lm needs decoder=beam"),
+    ]:
+        torch.save({**payload, "config": {**payload["config"], section: bad}}, tmp_path / "bad.pt")
+        with pytest.raises(ModelFileError, match=f"bad.pt: not a valid model file .*{message}"):
+            load_model(tmp_path / "bad.pt")

@@ -104,7 +104,7 @@ def test_tokenizer_from_config():
     assert isinstance(tok, SentencePieceTokenizer) and tok.vocab_size == 31
     with pytest.raises(TokenizerError, match="unknown tokenizer type 'words'"):
         build_tokenizer({"type": "words"}, SENTENCES)
-    with pytest.raises(TokenizerError, match="model_type 'char'"):
+    with pytest.raises(ValueError, match="tokenizer.model_type=char: unknown SentencePiece model_type"):
         build_tokenizer({"type": "sentencepiece", "vocab_size": 30, "model_type": "char"}, SENTENCES)
     with pytest.raises(TokenizerError, match="empty"):
         SentencePieceTokenizer.train(["", " "], vocab_size=30)

@@ -22,6 +22,7 @@ def tiny_config(manifest: Path, **trainer: Any) -> dict[str, Any]:
             "max_duration": 30.0,
             "num_workers": 0,
         },
+        "augment": {"spec_augment": None},
         "optim": {"lr": 1e-2, "betas": [0.9, 0.98], "weight_decay": 0.0, "warmup_steps": 1, "min_lr_ratio": 0.1},
         "trainer": {
             "accelerator": "cpu",

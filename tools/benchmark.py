@@ -43,7 +43,7 @@ from asr.config import CONF_DIR
 from asr.data.dataset import LabeledSet, UtteranceDataset, collate, load_utterance, select_trainable
 from asr.data.manifest import Manifest, Utterance, read_manifest
 from asr.data.sampler import DurationBatchSampler
-from asr.features import Frontend
+from asr.features import FeatureConfig, Frontend
 from asr.inference import AudioSource, Transcriber, resolve_device
 from asr.lightning import ASRModule
 from asr.model import build_recognizer
@@ -177,7 +177,8 @@ def readable_waveforms(utterances: list[Utterance], sample_rate: int) -> Iterato
 def bench_features(manifest: Manifest, features: dict, settings: Settings, device: torch.device) -> Row:
     """Frontend (log-mel + normalization) speed on padded batches of the first utterances, loading excluded."""
     sr = features["sample_rate"]
-    frontend = Frontend(sr, features["n_mels"], features["win_ms"], features["hop_ms"]).to(device).eval()
+    plain_frames = FeatureConfig(sr, features["n_mels"], features["win_ms"], features["hop_ms"])
+    frontend = Frontend(plain_frames).to(device).eval()
     utts = manifest.utterances[: settings.feature_utterances]
     wavs = list(readable_waveforms(utts, sr))
     if not wavs:

@@ -1,8 +1,12 @@
 """Decoders turn CTC log-probabilities into label sequences; words.py turns those into timed words."""
 
+from collections.abc import Mapping
+from typing import Any
+
+from asr.config import check_decoder
 from asr.decoding.base import Decoder, Hypothesis
 from asr.decoding.beam import BeamSearchDecoder, BeamSearchOptions, DecoderFileError, write_lexicon
-from asr.decoding.greedy import GreedyDecoder
+from asr.decoding.greedy import GreedyConfig, GreedyDecoder
 from asr.decoding.words import Word, words_from_alignment
 from asr.text.tokenizer import Tokenizer
 
@@ -11,6 +15,7 @@ __all__ = [
     "BeamSearchOptions",
     "Decoder",
     "DecoderFileError",
+    "GreedyConfig",
     "GreedyDecoder",
     "Hypothesis",
     "Word",
@@ -20,13 +25,15 @@ __all__ = [
 ]
 
 
-def build_decoder(config: dict, tokenizer: Tokenizer | None = None) -> Decoder:
-    """A decoder from the ``decoder`` config section: ``type: greedy`` or ``type: beam`` (which needs the tokenizer)."""
-    kind = config.get("type", "greedy")
-    if kind == "greedy":
+def build_decoder(
+    config: GreedyConfig | BeamSearchOptions | Mapping[str, Any], tokenizer: Tokenizer | None = None
+) -> Decoder:
+    """A decoder from the ``decoder`` config section (checked against its type's schema); beam search
+    needs the tokenizer."""
+    if isinstance(config, Mapping):
+        config = check_decoder(config)
+    if isinstance(config, GreedyConfig):
         return GreedyDecoder()
-    if kind == "beam":
-        if tokenizer is None:
-            raise ValueError("the beam decoder needs the model's tokenizer")
-        return BeamSearchDecoder(tokenizer, BeamSearchOptions.from_config(config))
-    raise ValueError(f"unknown decoder type {kind!r} (available: greedy, beam)")
+    if tokenizer is None:
+        raise ValueError("the beam decoder needs the model's tokenizer")
+    return BeamSearchDecoder(tokenizer, config)

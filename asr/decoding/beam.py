@@ -16,7 +16,7 @@ import math
 import os
 import platform
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from flashlight.lib.text.decoder.kenlm import KenLM
     from torchaudio.models.decoder import CTCHypothesis
 
+from asr.config import ConfigError
 from asr.decoding.base import Hypothesis
 from asr.text.tokenizer import Tokenizer, TokenizerError
 
@@ -55,33 +56,33 @@ def _flashlight() -> tuple:
     return ctc_decoder, KenLM, Dictionary
 
 
-class DecoderFileError(ValueError):
+class DecoderFileError(ConfigError):
     """A language model or lexicon file is missing or malformed."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class BeamSearchOptions:
-    """The ``decoder`` config section for ``type: beam`` (see conf/decoder/beam.yaml)."""
+    """The ``decoder`` config section for ``type: beam`` (conf/decoder/beam.yaml); a named file must exist."""
 
-    beam_size: int = 50
-    beam_threshold: float = 50.0
-    beam_size_token: int | None = None  # None: every token
-    lm: str | None = None  # ARPA or KenLM binary file
-    lm_weight: float = 1.0
-    word_score: float = 0.0
-    unk_score: float = -math.inf
-    sil_score: float = 0.0
-    lexicon: str | None = None  # None: lexicon-free
-    nbest: int = 1
+    type: str = "beam"
+    beam_size: int = 50  # hypotheses kept after each frame
+    beam_threshold: float = 50.0  # drop hypotheses scoring this far below the best
+    beam_size_token: int | None = None  # tokens tried per frame; None: every token
+    lm: str | None = None  # ARPA or KenLM binary file; None: no LM
+    lm_weight: float = 1.0  # alpha: LM log-probability weight
+    word_score: float = 0.0  # beta: bonus per word (per token without a lexicon)
+    unk_score: float = -math.inf  # score of a word outside the lexicon; -inf forbids them
+    sil_score: float = 0.0  # score of a word separator
+    lexicon: str | None = None  # file of "word w o r d" lines; None: lexicon-free (an LM then scores tokens)
+    nbest: int = 1  # hypotheses kept per utterance (decode returns the best)
 
-    @classmethod
-    def from_config(cls, config: dict) -> BeamSearchOptions:
-        """Options from a config section; its ``type`` key is ignored, unknown keys are an error."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(config) - names - {"type"})
-        if unknown:
-            raise ValueError(f"unknown beam decoder option(s) {unknown} (valid: {sorted(names)})")
-        return cls(**{k: v for k, v in config.items() if k in names})
+    def __post_init__(self) -> None:
+        for name in ("lm", "lexicon"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise DecoderFileError(f"decoder.{name}={path}: no such file")
+        if self.beam_size < 1 or self.nbest < 1:
+            raise ConfigError(f"decoder.beam_size={self.beam_size}, decoder.nbest={self.nbest}: expected 1 or more")
 
 
 def flashlight_tokens(tokenizer: Tokenizer) -> list[str]:

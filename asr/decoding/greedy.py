@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from asr.decoding.base import Hypothesis
 from asr.text.tokenizer import BLANK_ID
+
+
+@dataclass
+class GreedyConfig:
+    """The ``decoder`` config section for best-path decoding (conf/decoder/greedy.yaml): it takes no settings."""
+
+    type: str = "greedy"
 
 
 class GreedyDecoder:

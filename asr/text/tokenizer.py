@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sentencepiece as spm
+
+from asr.config import ConfigError, structured
 
 BLANK_ID = 0
 SENTENCEPIECE_MODEL_TYPES = ("unigram", "bpe")
@@ -156,17 +159,49 @@ class SentencePieceTokenizer:
 Tokenizer = CharTokenizer | SentencePieceTokenizer
 
 
-def build_tokenizer(config: dict[str, Any], texts: Iterable[str]) -> Tokenizer:
-    """The tokenizer the ``tokenizer`` config section asks for, built from normalized training ``texts``.
+@dataclass
+class CharTokenizerConfig:
+    """The ``tokenizer`` config section for characters of the normalized training text (conf/tokenizer/char.yaml)."""
 
-    ``type: char`` (the default) or ``type: sentencepiece`` with ``vocab_size`` and ``model_type``.
-    """
-    kind = config.get("type", CharTokenizer.kind)
-    if kind == CharTokenizer.kind:
-        return CharTokenizer.build(texts)
-    if kind == SentencePieceTokenizer.kind:
-        return SentencePieceTokenizer.train(texts, config["vocab_size"], config.get("model_type", "unigram"))
-    raise TokenizerError(f"unknown tokenizer type {kind!r} (use 'char' or 'sentencepiece')")
+    type: str = "char"
+
+
+@dataclass
+class SentencePieceConfig:
+    """The ``tokenizer`` config section for SentencePiece subwords (conf/tokenizer/sentencepiece.yaml)."""
+
+    type: str = "sentencepiece"
+    vocab_size: int = 256  # pieces, the unknown piece included (the model outputs one more class, the blank)
+    model_type: str = "unigram"  # or bpe
+
+    def __post_init__(self) -> None:
+        if self.model_type not in SENTENCEPIECE_MODEL_TYPES:
+            raise ConfigError(
+                f"tokenizer.model_type={self.model_type}: unknown SentencePiece model_type "
+                f"(use {' or '.join(SENTENCEPIECE_MODEL_TYPES)})"
+            )
+
+
+TOKENIZER_SCHEMAS = {"char": CharTokenizerConfig, "sentencepiece": SentencePieceConfig}
+
+
+def tokenizer_config(values: Mapping[str, Any]) -> CharTokenizerConfig | SentencePieceConfig:
+    """A ``tokenizer`` section checked against its type's schema."""
+    kind = values.get("type", CharTokenizer.kind)
+    if kind not in TOKENIZER_SCHEMAS:
+        raise TokenizerError(f"unknown tokenizer type {kind!r} (use 'char' or 'sentencepiece')")
+    return structured(TOKENIZER_SCHEMAS[kind], values, "tokenizer.")
+
+
+def build_tokenizer(
+    config: CharTokenizerConfig | SentencePieceConfig | Mapping[str, Any], texts: Iterable[str]
+) -> Tokenizer:
+    """The tokenizer the ``tokenizer`` config section asks for, built from normalized training ``texts``."""
+    if isinstance(config, Mapping):
+        config = tokenizer_config(config)
+    if isinstance(config, SentencePieceConfig):
+        return SentencePieceTokenizer.train(texts, config.vocab_size, config.model_type)
+    return CharTokenizer.build(texts)
 
 
 def tokenizer_from_dict(data: dict[str, Any]) -> Tokenizer:
