@@ -11,7 +11,8 @@ from typing import Any
 from asr.data.manifest import Manifest
 from asr.inference import AudioSource, Transcriber
 from asr.metrics import ErrorCounts, char_errors, word_errors
-from asr.text import normalize_text
+from asr.text import UnspellableError, normalize_text
+from asr.text.normalize import DESCRIPTION as NORMALIZATION
 
 
 @dataclass
@@ -37,6 +38,7 @@ class EvaluationReport:
             "real_time_factor": self.wall_seconds / self.audio_seconds if self.audio_seconds else None,
             "skipped_rows": self.skipped_rows,
             "failed": self.failed,
+            "normalization": NORMALIZATION,
         }
 
     def summary(self) -> str:
@@ -45,6 +47,7 @@ class EvaluationReport:
             f"CER {_rate_line(self.chars)}",
             f"{self.utterances} utterances, {self.audio_seconds / 3600:.3f} h of audio, "
             f"{self.audio_seconds / max(self.wall_seconds, 1e-9):.1f}x real time",
+            f"scored on normalized text: {NORMALIZATION}",
         ]
         if self.skipped_rows:
             lines.append(f"{self.skipped_rows} malformed manifest row(s) skipped")
@@ -75,7 +78,12 @@ def evaluate(
             if result.error:
                 report.failed.append(result.error)
                 continue
-            reference, hypothesis = normalize_text(utt.text), normalize_text(result.text)
+            try:
+                reference = normalize_text(utt.text)
+            except UnspellableError as e:
+                report.failed.append(f"{utt.id or utt.audio_filepath}: reference text: {e}")
+                continue
+            hypothesis = normalize_text(result.text)
             words, chars = word_errors(reference, hypothesis), char_errors(reference, hypothesis)
             report.words += words
             report.chars += chars

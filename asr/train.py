@@ -26,7 +26,7 @@ from asr.lightning import ASRModule
 from asr.model_file import LoadedModel, save_model
 from asr.run_record import write_run_record
 from asr.schema import LOGGERS, DataConfig, TrainConfig, train_config
-from asr.text import Tokenizer, build_tokenizer, normalize_text
+from asr.text import Tokenizer, UnspellableError, build_tokenizer, normalize_text
 from asr.word_timing import calibrate_frame_offset
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,14 @@ def _labeled(
     return select_trainable(manifest, tokenizer, output_frames, data.max_duration or float("inf"))
 
 
+def _spelled(text: str) -> str | None:
+    """``text`` normalized, or None for a number whose reading is unclear (``select_trainable`` reports the row)."""
+    try:
+        return normalize_text(text)
+    except UnspellableError:
+        return None
+
+
 def _loggers(config: TrainConfig, output_dir: Path) -> list[Logger]:
     """The Lightning loggers the config names, each writing under ``output_dir`` (W&B and MLflow: where they
     are told to, by their own keyword arguments)."""
@@ -96,7 +104,7 @@ def train(
     L.seed_everything(config.seed, workers=True)
     data, features, augment = config.data, config.features, config.augment
     train_manifest, val_manifest = read_manifests(data.train_manifest), read_manifests(data.val_manifest)
-    texts = (normalize_text(u.text) for u in train_manifest.utterances)
+    texts = (sentence for u in train_manifest.utterances if (sentence := _spelled(u.text)) is not None)
     tokenizer = build_tokenizer(config.tokenizer, texts)
     log.info("tokenizer: %s, %d symbols %s", tokenizer.kind, len(tokenizer.symbols), tokenizer.symbols)
 

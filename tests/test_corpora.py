@@ -317,6 +317,22 @@ def test_folder_mixed_formats_and_skipped_rows(tmp_path: Path, caplog: pytest.Lo
     assert any(m.startswith(f"{root / 'sub' / 'silent.txt'}: skipped: empty transcript") for m in skipped)
 
 
+def test_folder_keeps_numbers_as_words_and_reports_unclear_ones(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "recordings"
+    for name, text in {"paid": "I paid $20 on the 1st.", "half": "Add 1/2 a cup."}.items():
+        _text(root / f"{name}.txt", text)
+        _audio(root / f"{name}.wav", 0.5)
+    with caplog.at_level(logging.WARNING):
+        result = prepare_folder(root, tmp_path / "out")
+    assert result.skipped == 1
+    assert _rows(result, "recordings")["paid"]["text"] == "i paid twenty dollars on the first"
+    assert any(
+        m.startswith(f"{root / 'half.txt'}: skipped: transcript: '1/2': ambiguous number") for m in _skipped(caplog)
+    ), _skipped(caplog)
+
+
 def test_folder_wrong_layout(tmp_path: Path) -> None:
     _text(tmp_path / "a.txt", "hello")
     with pytest.raises(LayoutError, match=r"no audio file under .*; expected a folder of audio files .*; found a.txt"):

@@ -186,7 +186,15 @@ def test_text_is_normalized():
     assert sections(build_arpa(["The CAT, sat!"], 1))[1].keys() == sections(build_arpa(["the cat sat"], 1))[1].keys()
 
 
-@pytest.mark.parametrize("lines", [[], ["", "  ", "123 !?"]])
+def test_numbers_are_words_and_unclear_numbers_are_skipped_and_logged(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING):
+        summary = build_lm(["I paid $20", "add 1/2 a cup"], tmp_path / "lm.arpa", order=1, use_lmplz="never")
+    assert summary.lines == 1 and summary.empty_lines == 1
+    assert {("twenty",), ("dollars",)} <= set(sections((tmp_path / "lm.arpa").read_text())[1])
+    assert any("line 2: skipped: '1/2': ambiguous number" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("lines", [[], ["", "  ", "!?"]])
 def test_no_words_is_a_clear_error(lines):
     with pytest.raises(ValueError, match="no words"):
         build_arpa(lines)
@@ -251,7 +259,7 @@ def test_cli_builds_from_a_manifest_and_text(kenlm, tmp_path, capsys):
     code = run_cli("lm", "build", "--manifest", str(manifest), "--text", str(text), "--order", "2", "--out", str(out))
     assert code == 0
     summary = capsys.readouterr().out
-    assert summary.count("\n") == 1 and "3 lines used" in summary and "2 empty" in summary
+    assert summary.count("\n") == 1 and "3 lines used, 2 skipped" in summary
     assert "1-grams 7" in summary  # <s> </s> <unk> one two three four
     assert kenlm.Model(str(out)).order == 2
 

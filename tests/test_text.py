@@ -8,9 +8,12 @@ from asr.text import (
     SentencePieceTokenizer,
     TokenizerError,
     build_tokenizer,
+    UnspellableError,
     normalize_text,
     tokenizer_from_dict,
 )
+from asr.corpora.digits import DIGIT_WORDS
+from asr.text.numbers import spell_numbers
 
 
 @pytest.mark.parametrize(
@@ -19,12 +22,62 @@ from asr.text import (
         ("Hello, World!", "hello world"),
         ("Don\u2019t  'quote' me", "don't quote me"),
         ("seven-three\tnine", "seven three nine"),
-        ("route 66", "route"),
+        ("route 66", "route sixty six"),
         ("  ", ""),
     ],
 )
 def test_normalize(raw, normalized):
     assert normalize_text(raw) == normalized
+
+
+# Real-world number writing and what normalization keeps of it (before: every digit became a space).
+@pytest.mark.parametrize(
+    "raw, normalized",
+    [
+        ("I paid 20 dollars on the 1st", "i paid twenty dollars on the first"),
+        ("I paid $20 on the 1st.", "i paid twenty dollars on the first"),
+        ("3.5", "three point five"),
+        ("It costs $3.50", "it costs three dollars fifty cents"),
+        ("$1", "one dollar"),
+        ("£5.99", "five pounds ninety nine pence"),
+        ("50%", "fifty percent"),
+        ("a 12.5 % rise", "a twelve point five percent rise"),
+        ("COVID-19", "covid nineteen"),
+        ("the 2nd-floor office", "the second floor office"),
+        ("the 21st century", "the twenty first century"),
+        ("11th hour", "eleventh hour"),
+        ("in 1999", "in nineteen ninety nine"),
+        ("in 2005", "in two thousand and five"),
+        ("born 1905", "born nineteen oh five"),
+        ("the 2020 election", "the twenty twenty election"),
+        ("the 1990s", "the nineteen nineties"),
+        ("the '80s and 80s", "the eighties and eighties"),
+        ("at 3:30 pm", "at three thirty pm"),
+        ("at 10:05", "at ten oh five"),
+        ("at 7:00", "at seven o'clock"),
+        ("1,000,000 people", "one million people"),
+        ("room 101", "room one hundred and one"),
+        ("agent 007", "agent zero zero seven"),
+        ("H2O and MP3", "h two o and mp three"),
+        ("4th of July", "fourth of july"),
+        ("one two three", "one two three"),
+    ],
+)
+def test_numbers_are_spelled_out(raw, normalized):
+    assert normalize_text(raw) == normalized
+
+
+@pytest.mark.parametrize("raw", ["1/2 cup", "on 12/05/2020", "version 1.2.3", "open 24/7", "\u00bd a cup"])
+def test_a_number_with_an_unclear_reading_is_reported_not_changed(raw):
+    with pytest.raises(UnspellableError, match="ambiguous number"):
+        normalize_text(raw)
+
+
+def test_spelled_digit_words_are_untouched():
+    # The digits recipe's transcripts are digit words: normalization must leave them as they were.
+    text = " ".join(DIGIT_WORDS[d] for d in [*range(10), 0, 8, 5])
+    assert normalize_text(text) == text and spell_numbers(text) is text
+    assert normalize_text("Oh, Nine-Eight!") == "oh nine eight"
 
 
 def test_tokenizer_round_trip_and_blank_is_zero():

@@ -64,7 +64,8 @@ def run_build(args: argparse.Namespace) -> int:
     """Build the model and print a one-line summary; 2 when nothing can be built, 1 when manifest rows were bad."""
     from asr.decoding import write_lexicon
     from asr.lm import build_lm
-    from asr.text import CharTokenizer, normalize_text
+    from asr.lm.ngram import normalized_sentences
+    from asr.text import CharTokenizer
 
     if not args.text and not args.manifest:
         print("error: give --text and/or --manifest", file=sys.stderr)
@@ -79,7 +80,7 @@ def run_build(args: argparse.Namespace) -> int:
     bad = f"; {bad_rows} bad manifest rows skipped" if bad_rows else ""
     print(f"{args.out}: {summary}{bad}")
     if args.lexicon:
-        words = sorted({w for line in lines for w in normalize_text(line).split()})
+        words = sorted({w for sentence in normalized_sentences(lines)[0] for w in sentence})
         write_lexicon(words, CharTokenizer.build(words), args.lexicon)
         print(f"{args.lexicon}: {len(words)} words")
     return 1 if bad_rows else 0

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from asr.audio import AudioError, audio_duration
 from asr.data.manifest import write_manifest
-from asr.text import normalize_text
+from asr.text import UnspellableError, normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,11 @@ class ManifestBuilder:
         ``(start, end)`` seconds within the recording, ``end`` None for its end;
         it becomes the row's ``offset`` and ``duration``.
         """
-        text = normalize_text(text)
+        try:
+            text = normalize_text(text)
+        except UnspellableError as e:
+            self.skip(where, f"transcript: {e}")
+            return
         if not text:
             self.skip(where, "empty transcript after normalization")
             return

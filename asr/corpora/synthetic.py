@@ -29,13 +29,13 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 import torch
-from num2words import num2words
 from tqdm import tqdm
 
 from asr.corpora import espeak
 from asr.corpora.generated import remove_stale_audio, resample, to_pcm16
 from asr.data.manifest import write_manifest
-from asr.text import normalize_text
+from asr.text import UnspellableError, normalize_text
+from asr.text.numbers import spell_numbers
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,6 @@ VARIANTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 _SENTENCE_END = re.compile(r"[.!?;:]+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?(st|nd|rd|th)?")
 _LOOKAHEAD = 16  # utterances the synthesis process may run ahead of resampling and writing
 
 
@@ -76,11 +75,13 @@ class TextStats:
     too_short: int = 0
     too_long: int = 0
     duplicates: int = 0
+    unspellable: int = 0  # passages with a number whose reading is unclear (1/2, 12/05/2020)
 
     def __str__(self) -> str:
         return (
             f"{self.passages} passages, {self.empty} empty after normalization; sentences dropped: "
-            f"{self.too_short} too short, {self.too_long} too long, {self.duplicates} repeated"
+            f"{self.too_short} too short, {self.too_long} too long, {self.duplicates} repeated; "
+            f"{self.unspellable} passages with an unclear number skipped"
         )
 
 
@@ -109,7 +110,12 @@ def read_sentences(path: str | os.PathLike, min_words: int = 4, max_words: int =
     sentences: dict[str, None] = {}
     for passage in _passages(path):
         stats.passages += 1
-        pieces = _sentences(_spell_numbers(passage), max_words)
+        try:
+            pieces = _sentences(spell_numbers(passage), max_words)  # before "3.5" could end a sentence
+        except UnspellableError as e:
+            log.warning("%s: passage %d skipped: %s", path, stats.passages, e)
+            stats.unspellable += 1
+            continue
         if not any(pieces):
             stats.empty += 1
         for words in filter(None, pieces):
@@ -154,21 +160,6 @@ def _row_text(line: str) -> str:
     except ValueError:
         return ""
     return row.get("text") if isinstance(row, dict) and isinstance(row.get("text"), str) else ""
-
-
-def _spell_numbers(text: str) -> str:
-    """Digits as words (``21st`` -> ``twenty-first``, ``1,000`` -> ``one thousand``): normalization drops digits."""
-
-    def spell(match: re.Match) -> str:
-        suffix = match.group(1) or ""
-        number = match.group(0)[: len(match.group(0)) - len(suffix)].replace(",", "")
-        value = float(number) if "." in number else int(number)
-        try:
-            return f" {num2words(value, to='ordinal' if suffix and isinstance(value, int) else 'cardinal')} "
-        except OverflowError:  # hundreds of digits: no name
-            return " "
-
-    return _NUMBER.sub(spell, text)
 
 
 def _sentences(passage: str, max_words: int) -> list[list[str]]:

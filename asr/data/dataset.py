@@ -13,7 +13,7 @@ from torch.utils.data import Dataset
 
 from asr.audio import AudioError, load_audio
 from asr.data.manifest import Manifest, Utterance
-from asr.text import Tokenizer, TokenizerError, normalize_text
+from asr.text import Tokenizer, TokenizerError, UnspellableError, normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,10 @@ def select_trainable(
             ids = tokenizer.encode(normalize_text(utt.text))
         except TokenizerError:
             skipped["text outside the vocabulary"] += 1
+            continue
+        except UnspellableError as e:
+            log.warning("%s: skipped: %s", utt.id or utt.audio_filepath, e)
+            skipped["a number whose reading is unclear"] += 1
             continue
         if utt.duration > max_duration:
             skipped[f"longer than {max_duration:g} s"] += 1

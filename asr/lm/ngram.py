@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TextIO
 
-from asr.text import normalize_text
+from asr.text import UnspellableError, normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +80,21 @@ class LMSummary:
         counts = ", ".join(f"{n}-grams {c}" for n, c in enumerate(self.ngram_counts, start=1))
         return (
             f"{self.order}-gram model by {self.backend}: {counts}; "
-            f"{self.lines} lines used, {self.empty_lines} empty after normalization skipped"
+            f"{self.lines} lines used, {self.empty_lines} skipped (no words after normalization, "
+            "or a number whose reading is unclear, each logged)"
         )
 
 
 def normalized_sentences(lines: Iterable[str]) -> tuple[list[tuple[str, ...]], int]:
-    """Normalize each line into words; return the non-empty sentences and how many lines had no words."""
+    """Normalize each line into words; return the non-empty sentences and how many lines were skipped:
+    those with no words, and those with a number whose reading is unclear (logged, with the number)."""
     sentences, empty = [], 0
-    for line in lines:
-        words = tuple(normalize_text(line).split())
+    for number, line in enumerate(lines, start=1):
+        try:
+            words = tuple(normalize_text(line).split())
+        except UnspellableError as e:
+            log.warning("LM text line %d: skipped: %s", number, e)
+            words = ()
         if words:
             sentences.append(words)
         else:

@@ -1,6 +1,6 @@
 """Transcript normalization and tokenizers."""
 
-from asr.text.normalize import normalize_text
+from asr.text.normalize import UnspellableError, normalize_text
 from asr.text.tokenizer import (
     CharTokenizer,
     SentencePieceTokenizer,
@@ -15,6 +15,7 @@ __all__ = [
     "SentencePieceTokenizer",
     "Tokenizer",
     "TokenizerError",
+    "UnspellableError",
     "build_tokenizer",
     "normalize_text",
     "tokenizer_from_dict",
