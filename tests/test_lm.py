@@ -281,7 +281,7 @@ def test_cli_missing_file_exits_2_naming_it(tmp_path, capsys, option):
 
 
 def test_cli_text_without_words_exits_2(tmp_path, capsys):
-    manifest = write_manifest(tmp_path / "m.jsonl", ["...", "42"])
+    manifest = write_manifest(tmp_path / "m.jsonl", ["...", "?!"])
     assert run_cli("lm", "build", "--manifest", str(manifest), "--out", str(tmp_path / "lm.arpa")) == 2
     assert "error: no words" in capsys.readouterr().err
 
