@@ -78,11 +78,19 @@ class _Window:
     opens: bool = True  # starts a stretch: decoded apart from the frames before it
 
 
-def resolve_device(device: str) -> torch.device:
-    """``auto`` picks CUDA when available."""
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``auto`` picks CUDA when available; a device this machine does not have is a ``ValueError``."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f"device {device!r}: not a device name (auto, cpu, cuda, cuda:1, ...)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device}: CUDA is not available on this machine (use cpu or auto)")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return device
 
 
 class Transcriber:

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from asr.cli.paths import unwritable
 
 
 def register(p: argparse.ArgumentParser) -> None:
@@ -40,6 +41,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     per_utterance = args.per_utterance or Path(args.model).parent / f"eval-{Path(args.manifest).stem}.jsonl"
+    problem = next(filter(None, (unwritable(p) for p in (per_utterance, args.summary) if p)), None)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     report = evaluate(transcriber, manifest, per_utterance, progress=sys.stderr.isatty())
     print(report.summary())
     print(f"per-utterance results: {per_utterance}")

@@ -11,7 +11,6 @@ be written is one line on stderr and exit code 2, before any data is read.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from asr.cli.paths import unwritable
 from asr.config import CONF_DIR, ConfigError
 
 # Hydra flags after which no run starts (help, info, shell completion), and those that start several.
@@ -60,14 +60,8 @@ def check(hydra_args: list[str]) -> str | None:
         for path in paths if isinstance(paths, list) else [paths] if paths else []:
             if not Path(path).is_file():
                 return f"data.{key}: no such manifest {path} (prepare the corpus first: see the recipe's README)"
-    if args.cfg:
-        return None
-    existing = Path(config.output_dir).absolute()
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        return f"output_dir={config.output_dir}: cannot write there ({existing} is not a writable folder)"
-    return None
+    problem = None if args.cfg else unwritable(config.output_dir, folder=True)
+    return f"output_dir={problem}" if problem else None
 
 
 def hydra_argv(args: list[str]) -> list[str]:

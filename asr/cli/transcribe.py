@@ -12,6 +12,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
+from asr.cli.paths import unwritable
 from asr.config import is_decoder_override
 from asr.data.manifest import ManifestError, read_manifest
 from asr.writers import WRITERS
@@ -90,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
 
     overrides = [a for a in args.inputs if is_decoder_override(a)]
     audio = [a for a in args.inputs if not is_decoder_override(a)]
+    problem = (args.output and unwritable(args.output)) or (args.output_dir and unwritable(args.output_dir, True))
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         sources = _sources(args, audio)
         transcriber = _transcriber(args, overrides)
@@ -99,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     if not sources:
         print("error: no audio given (pass files or --manifest)", file=sys.stderr)
         return 2
+
     if args.format in ("srt", "vtt") and len(sources) > 1 and not args.output_dir:
         print(f"error: {args.format} holds one file's subtitles; use --output-dir for several files", file=sys.stderr)
         return 2
