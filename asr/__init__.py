@@ -1,7 +1,39 @@
-"""asr: a BiLSTM-CTC speech recognition pipeline."""
+"""asr: a BiLSTM-CTC speech recognition pipeline.
+
+``asr.load(path)`` loads a model file for transcription (see ``asr.api``). Importing ``asr``
+itself loads no torch: ``configure_threads`` must run before torch does.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
 
 from asr.runtime import configure_threads
 
+if TYPE_CHECKING:
+    from asr.api import Model
+
 __version__ = "0.1.0"
+__all__ = ["Model", "TranscriptionError", "load"]
 
 configure_threads()
+
+
+def load(path: str | os.PathLike, device: str = "auto", **transcriber_options: Any) -> Model:
+    """A model file loaded for transcription onto ``device`` (auto, cpu, cuda, cuda:1, ...): ``model.transcribe(x)``.
+
+    ``transcriber_options`` are ``asr.inference.Transcriber``'s (``chunk_seconds``, ``snap_words``, ...).
+    """
+    from asr.api import Model
+
+    return Model.load(path, device, **transcriber_options)
+
+
+def __getattr__(name: str) -> Any:
+    """``asr.Model`` and ``asr.TranscriptionError``, imported (with torch) on first use."""
+    if name in ("Model", "TranscriptionError"):
+        from asr import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'asr' has no attribute {name!r}")

@@ -21,8 +21,10 @@ import math
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
+import torchaudio.functional as AF
 from tqdm import tqdm
 
 from asr.audio import AudioError, audio_duration, load_audio
@@ -38,18 +40,67 @@ PAUSE_MARGIN = 0.2  # seconds of a pause heard with the speech on each side of i
 
 @dataclass(frozen=True)
 class AudioSource:
-    """A span of an audio file: all of it, or ``duration`` seconds from ``offset``; the audio is the
-    whole file or its ``byte_range`` (start, size), a member of a tar shard."""
+    """A span of audio: all of it, or ``duration`` seconds from ``offset``. The audio is a file, or its
+    ``byte_range`` (start, size), a member of a tar shard, or ``samples`` in memory (mono, at
+    ``sample_rate``; ``path`` then only names them in messages)."""
 
     path: str
     offset: float = 0.0
     duration: float | None = None
     byte_range: tuple[int, int] | None = None
+    samples: torch.Tensor | None = field(default=None, repr=False, compare=False)
+    sample_rate: int | None = None  # of samples
 
     @classmethod
     def from_utterance(cls, utt: Utterance) -> AudioSource:
         """A manifest row's audio: its segment, or its member of a tar shard."""
         return cls(utt.audio_filepath, utt.offset, utt.read_duration, utt.byte_range)
+
+    @classmethod
+    def from_array(cls, data: Any, sample_rate: int, name: str = "<array>") -> AudioSource:
+        """Audio in memory: a numpy array or torch tensor of float (or int16) samples, 1-D, or 2-D as
+        (channels, samples), channels averaged. Raises ``AudioError`` naming ``name`` for anything else."""
+        if not isinstance(sample_rate, int) or isinstance(sample_rate, bool) or sample_rate <= 0:
+            raise AudioError(f"{name}: sample_rate={sample_rate!r}: expected a positive integer (Hz)")
+        try:
+            wav = torch.as_tensor(data)
+        except (TypeError, ValueError, RuntimeError) as e:
+            raise AudioError(f"{name}: not an array of samples ({type(data).__name__})") from e
+        if wav.dtype == torch.int16:
+            wav = wav / 32768.0
+        if not wav.is_floating_point():
+            raise AudioError(f"{name}: samples of type {wav.dtype}: expected float or int16")
+        if wav.dim() == 2 and wav.shape[0] > wav.shape[1]:
+            raise AudioError(f"{name}: shape {tuple(wav.shape)} looks like (samples, channels); pass (channels, samples)")
+        if wav.dim() not in (1, 2):
+            raise AudioError(f"{name}: shape {tuple(wav.shape)}: expected (samples,) or (channels, samples)")
+        wav = (wav.mean(0) if wav.dim() == 2 else wav).detach().to("cpu", torch.float32)
+        if wav.numel() == 0:
+            raise AudioError(f"{name}: contains no samples")
+        if not torch.isfinite(wav).all():
+            raise AudioError(f"{name}: contains NaN or infinite samples")
+        return cls(name, samples=wav.contiguous(), sample_rate=sample_rate)
+
+    def length(self) -> float:
+        """Seconds of audio from ``offset`` to the end (read from the file's header)."""
+        if self.samples is not None:
+            return self.samples.numel() / self.sample_rate - self.offset
+        return audio_duration(self.path, self.byte_range) - self.offset
+
+    def load(self, sample_rate: int, offset: float = 0.0, duration: float | None = None) -> torch.Tensor:
+        """``duration`` seconds (None: to the end) from ``offset`` within this span, mono at ``sample_rate``."""
+        if self.samples is None:
+            return load_audio(self.path, sample_rate, self.offset + offset, duration, self.byte_range)
+        start = round((self.offset + offset) * self.sample_rate)
+        stop = None if duration is None else start + round(duration * self.sample_rate)
+        wav = self.samples[start:stop]
+        return wav if self.sample_rate == sample_rate else AF.resample(wav, self.sample_rate, sample_rate)
+
+    def energies_db(self, sample_rate: int, duration: float) -> torch.Tensor:
+        """10 ms frame energies of ``duration`` seconds, read in one streamed pass for a file."""
+        if self.samples is None:
+            return frame_energies_db(self.path, sample_rate, self.offset, duration, self.byte_range)
+        return waveform_energies_db(self.load(sample_rate, 0.0, duration), sample_rate)
 
 
 @dataclass
@@ -228,11 +279,17 @@ class Transcriber:
             )
         result.text = " ".join(text for text in texts if text)
 
-    def transcribe(self, sources: Iterable[AudioSource | str], progress: bool = False) -> Iterator[Transcript]:
-        """Transcripts in input order; unreadable sources come back with ``error`` set."""
+    def transcribe(
+        self,
+        sources: Iterable[AudioSource | str | os.PathLike] | AudioSource | str | os.PathLike,
+        progress: bool = False,
+        decoder: Decoder | None = None,
+    ) -> Iterator[Transcript]:
+        """Transcripts in input order, decoded by ``decoder`` (default: the transcriber's); unreadable
+        sources come back with ``error`` set."""
         for result, log_probs in self.posteriors(sources, progress):
             if not result.error:
-                self.decode(result, log_probs)
+                self.decode(result, log_probs, decoder)
                 if self.snap_words and result.energies_db is not None:
                     result.words = snap_to_speech(result.words, quiet_frames(result.energies_db), HOP_SECONDS)
             yield result
@@ -242,7 +299,9 @@ class Transcriber:
     ) -> Iterator[tuple[Transcript, torch.Tensor]]:
         """Each source's frame log-probabilities (T', V), stitched across windows, with its still
         undecoded result, in input order; an unreadable source has ``error`` set and no frames."""
-        sources = [AudioSource(s) if isinstance(s, str) else s for s in sources]
+        if isinstance(sources, (str, os.PathLike, AudioSource)):  # one source, not an iterable of characters
+            sources = [sources]
+        sources = [s if isinstance(s, AudioSource) else AudioSource(os.fspath(s)) for s in sources]
         results = [Transcript(s) for s in sources]
         pieces: list[list[torch.Tensor]] = [[] for _ in sources]
         complete = [False] * len(sources)
@@ -267,22 +326,14 @@ class Transcriber:
 
         for index, source in enumerate(tqdm(sources, desc="transcribing", unit="file", disable=not progress)):
             try:
-                total = source.duration or audio_duration(source.path, source.byte_range) - source.offset
+                total = source.duration or source.length()
                 results[index].duration = total
                 whole = self._fits_one_window(total)
                 if not whole and (self.min_pause or self.snap_words):  # one streamed pass, before the windows
-                    results[index].energies_db = frame_energies_db(
-                        source.path, self.sample_rate, source.offset, total, source.byte_range
-                    )
+                    results[index].energies_db = source.energies_db(self.sample_rate, total)
                 for window in self._windows(index, total, results[index].energies_db):
                     wav = (
-                        load_audio(
-                            source.path,
-                            self.sample_rate,
-                            source.offset + window.offset,
-                            window.duration,
-                            source.byte_range,
-                        )
+                        source.load(self.sample_rate, window.offset, window.duration)
                         if window.duration
                         else torch.zeros(0)  # the middle of a pause
                     )

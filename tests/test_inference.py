@@ -165,3 +165,12 @@ def test_negative_pause_is_an_error(model):
 def test_impossible_chunking_is_an_error(model, chunk, context):
     with pytest.raises(ValueError, match="chunk_seconds"):
         Transcriber(model, device="cpu", chunk_seconds=chunk, context_seconds=context)
+
+
+def test_one_path_is_one_source_not_its_characters(model, tmp_path):
+    path = tmp_path / "tone.wav"
+    sf.write(path, speechlike(1.0), 16000)
+    transcriber = Transcriber(model, device="cpu")
+    for one in (str(path), path):
+        results = list(transcriber.transcribe(one))
+        assert len(results) == 1 and results[0].error is None and results[0].source.path == str(path)
