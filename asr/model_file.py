@@ -69,7 +69,17 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such model file") from None
     except Exception as e:  # torch raises many types for corrupt files
-        raise ModelFileError(f"{path}: not a readable model file ({type(e).__name__}: {e})") from e
+        if "Weights only load failed" in str(e):
+            raise ModelFileError(
+                f"{path}: not an asr model file: it holds Python objects, which are never loaded "
+                "(a training checkpoint? asr train writes model.pt beside checkpoints/)"
+            ) from None
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise ModelFileError(f"{path}: not a readable model file ({type(e).__name__}: {first})") from None
+    if isinstance(payload, dict) and "state_dict" in payload and "format_version" not in payload:
+        raise ModelFileError(
+            f"{path}: a training checkpoint, not a model file (asr train writes model.pt beside checkpoints/)"
+        )
     if not isinstance(payload, dict) or "format_version" not in payload:
         raise ModelFileError(f"{path}: not an asr model file (no format_version)")
     version = payload["format_version"]

@@ -60,6 +60,9 @@ def check(hydra_args: list[str]) -> str | None:
         for path in paths if isinstance(paths, list) else [paths] if paths else []:
             if not Path(path).is_file():
                 return f"data.{key}: no such manifest {path} (prepare the corpus first: see the recipe's README)"
+    accelerator = str(config.trainer.get("accelerator", "auto"))
+    if accelerator in ("gpu", "cuda") and not _has_cuda():
+        return f"trainer.accelerator={accelerator}: this machine has no CUDA GPU (use trainer.accelerator=cpu or auto)"
     problem = None if args.cfg else unwritable(config.output_dir, folder=True)
     return f"output_dir={problem}" if problem else None
 
@@ -73,6 +76,12 @@ def hydra_argv(args: list[str]) -> list[str]:
             raise ConfigError(f"recipe {args[0]}: no such folder or YAML file (recipes: {_recipes()})")
         return ["--config-dir", str(recipe.resolve().parent), "--config-name", recipe.stem, *args[1:]]
     return args
+
+
+def _has_cuda() -> bool:
+    import torch  # already loaded by the schemas
+
+    return torch.cuda.is_available()
 
 
 def _recipes() -> str:
