@@ -45,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
+    for path in (per_utterance, args.summary):
+        if path:
+            Path(path).absolute().parent.mkdir(parents=True, exist_ok=True)
     report = evaluate(transcriber, manifest, per_utterance, progress=sys.stderr.isatty())
     print(report.summary())
     print(f"per-utterance results: {per_utterance}")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 
 def unwritable(path: str | os.PathLike, folder: bool = False) -> str | None:
-    """Why ``path`` (a file, or with ``folder`` a folder, created with its parents if missing) cannot be
-    written, in words, or None when it can."""
+    """Why ``path`` (a file, or with ``folder`` a folder; missing parent folders are to be created) cannot
+    be written, in words, or None when it can."""
     target = Path(path).absolute()
     if not folder and target.is_dir():
         return f"{path}: is a folder, not a file"

@@ -112,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
     many = len(sources) > 1
     failed = 0
     with ExitStack() as stack:
+        if args.output:
+            Path(args.output).absolute().parent.mkdir(parents=True, exist_ok=True)
         stream = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stdout
         for result in transcriber.transcribe(sources, progress=many and sys.stderr.isatty()):
             if result.error:
