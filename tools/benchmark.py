@@ -40,6 +40,7 @@ from omegaconf import OmegaConf
 
 from asr.audio import AudioError
 from asr.config import CONF_DIR
+from asr.schema import register
 from asr.data.dataset import LabeledSet, UtteranceDataset, collate, load_utterance, select_trainable
 from asr.data.manifest import Manifest, Utterance, read_manifest
 from asr.data.sampler import DurationBatchSampler
@@ -111,7 +112,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def recipe_config(recipe: Path, name: str = "config", overrides: Sequence[str] = ()) -> dict[str, Any]:
     """The recipe's config (``recipe/name.yaml``) resolved by Hydra's compose API with ``overrides``, and
-    ``conf/`` on the search path as in ``asr train``."""
+    ``conf/`` on the search path as in ``asr train``, its schemas registered; missing values stay ``???``."""
+    register()
     with initialize_config_dir(config_dir=str(recipe.resolve()), version_base="1.3"):
         cfg = compose(name, overrides=[f"hydra.searchpath=[file://{CONF_DIR}]", *overrides])
     return OmegaConf.to_container(cfg, resolve=True)

@@ -14,6 +14,7 @@ a WER table and the best setting as the overrides to pass to ``asr evaluate`` or
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import sys
@@ -58,7 +59,7 @@ def main(argv: list[str]) -> int:
     points = []
     print("| lm_weight | word_score | WER | decode s |\n| --- | --- | --- | --- |")
     for alpha, beta in itertools.product(args.lm_weights, args.word_scores):
-        decoder = build_decoder({**base, "lm_weight": alpha, "word_score": beta}, model.tokenizer)
+        decoder = build_decoder(dataclasses.replace(base, lm_weight=alpha, word_score=beta), model.tokenizer)
         start = time.perf_counter()
         for _, result, lp in cached:
             transcriber.decode(result, lp, decoder)
