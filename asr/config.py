@@ -11,6 +11,7 @@ line reads it before deciding what to load.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -61,7 +62,10 @@ def describe(error: OmegaConfBaseException, prefix: str = "") -> str:
     if isinstance(error, _UNKNOWN_KEY):
         takes = ""
         if dataclasses.is_dataclass(error.object_type):
-            takes = f" ({error.object_type.__name__} takes: {', '.join(f.name for f in dataclasses.fields(error.object_type))})"
+            names = ", ".join(f.name for f in dataclasses.fields(error.object_type))
+            takes = f" ({error.object_type.__name__} takes: {names})"
+        else:
+            takes = f" (to add one: +{key}=...)"
         return f"{key}: unknown key{takes}"
     return f"{key}: {message}"
 
@@ -74,8 +78,14 @@ def structured(schema: type[T], values: Mapping[str, Any] | T | None = None, whe
     if isinstance(values, schema):
         return values
     try:
-        given = values if isinstance(values, DictConfig) else OmegaConf.create(dict(values or {}))
-        config = OmegaConf.merge(OmegaConf.structured(schema), given)
+        if isinstance(values, DictConfig) and OmegaConf.get_type(values) is schema:  # composed on the schema
+            return OmegaConf.to_object(values)
+        given = dict(values or {})
+        config = OmegaConf.merge(OmegaConf.structured(schema), OmegaConf.create(given))
+        hints = typing.get_type_hints(schema)
+        for name in given:  # a mapping given for a dict-typed key replaces the default, as in YAML
+            if typing.get_origin(hints.get(name)) is dict:
+                config[name] = given[name]
         return OmegaConf.to_object(config)
     except OmegaConfBaseException as e:
         raise ConfigError(describe(e, where)) from None
