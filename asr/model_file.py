@@ -9,6 +9,7 @@ every version listed in ``READABLE_VERSIONS``.
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +70,7 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such model file") from None
     except Exception as e:  # torch raises many types for corrupt files
-        if "Weights only load failed" in str(e):
+        if "Weights only load failed" in str(e) and zipfile.is_zipfile(path):  # a torch.save file, with objects
             raise ModelFileError(
                 f"{path}: not an asr model file: it holds Python objects, which are never loaded "
                 "(a training checkpoint? asr train writes model.pt beside checkpoints/)"
