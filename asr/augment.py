@@ -91,7 +91,7 @@ class AdditiveNoise(nn.Module):
     against each utterance's own power over its valid samples.
     """
 
-    def __init__(self, prob: float = 0.0, snr_db: Sequence[float] = (5.0, 30.0)):
+    def __init__(self, prob: float, snr_db: Sequence[float]):
         super().__init__()
         if not 0 <= prob <= 1 or snr_db[0] > snr_db[1]:
             raise ValueError(f"noise needs 0 <= prob <= 1 and snr_db low <= high, got {prob}, {list(snr_db)}")
@@ -121,7 +121,7 @@ class Reverb(nn.Module):
     input's power.
     """
 
-    def __init__(self, prob: float = 0.0, rt60: Sequence[float] = (0.2, 0.8), sample_rate: int = 16000):
+    def __init__(self, prob: float, rt60: Sequence[float], sample_rate: int):
         super().__init__()
         if not 0 <= prob <= 1 or not 0 < rt60[0] <= rt60[1]:
             raise ValueError(f"reverb needs 0 <= prob <= 1 and 0 < rt60 low <= high, got {prob}, {list(rt60)}")
@@ -207,7 +207,7 @@ class SpecAugment(nn.Module):
     Time mask width is a fraction of the batch's frame count, so masks scale with utterance length.
     """
 
-    def __init__(self, freq_masks: int = 2, freq_width: int = 15, time_masks: int = 2, time_width: float = 0.05):
+    def __init__(self, freq_masks: int, freq_width: int, time_masks: int, time_width: float):
         super().__init__()
         self.freq_masks = nn.ModuleList(T.FrequencyMasking(freq_width, iid_masks=True) for _ in range(freq_masks))
         self.time_masks = time_masks
@@ -236,8 +236,8 @@ class BatchAugment(nn.Module):
         self.noise = AdditiveNoise(**asdict(config.noise))
         self.tempo = TempoPerturb(*(config.tempo or (1.0, 1.0)))
         self.freq_warp = FreqWarp(*(config.freq_warp or (1.0, 1.0)))
-        masks = asdict(config.spec_augment) if config.spec_augment else {"freq_masks": 0, "time_masks": 0}
-        self.spec_augment = SpecAugment(**masks)
+        masks = config.spec_augment or SpecAugmentConfig(freq_masks=0, time_masks=0)
+        self.spec_augment = SpecAugment(**asdict(masks))
 
     def waveforms(self, wav: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self.noise(self.reverb(wav, lengths), lengths)

@@ -110,3 +110,21 @@ def test_load_errors_are_clear(tmp_path):
         pytest.raises(ValueError, match="this machine has")
     ):
         asr.load(FIXTURE, device="cuda" if not torch.cuda.is_available() else "cuda:99")
+
+
+def test_evaluation_reports_a_reference_it_cannot_spell_and_states_its_normalization(model, recordings, tmp_path):
+    import json
+
+    from asr.data.manifest import read_manifest
+    from asr.evaluation import evaluate
+
+    manifest = tmp_path / "m.jsonl"
+    rows = [
+        {"id": "paid", "audio_filepath": str(recordings[0]), "duration": 0.64, "text": "I paid $20"},
+        {"id": "half", "audio_filepath": str(recordings[1]), "duration": 0.5, "text": "Add 1/2 a cup"},
+    ]
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    report = evaluate(model.transcriber, read_manifest(manifest), tmp_path / "out.jsonl")
+    assert report.utterances == 1 and report.words.reference_length == 4  # "i paid twenty dollars"
+    assert report.failed == ["half: reference text: '1/2': ambiguous number (a date, version or fraction)"]
+    assert "numbers spelled out (num2words)" in report.summary() and report.as_dict()["normalization"]

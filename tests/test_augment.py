@@ -51,29 +51,29 @@ def test_noise_reaches_the_drawn_snr_and_leaves_padding_silent():
         snr = 10 * torch.log10(torch.tensor(_power(wav[i], n) / _power(noise, n)))
         assert abs(float(snr) - 10.0) < 0.1
         assert (noisy[i, n:] == 0).all()
-    assert torch.equal(AdditiveNoise(prob=1.0).eval()(wav, lengths), wav)
-    assert torch.equal(AdditiveNoise(prob=0.0).train()(wav, lengths), wav)
+    assert torch.equal(AdditiveNoise(prob=1.0, snr_db=(5.0, 30.0)).eval()(wav, lengths), wav)
+    assert torch.equal(AdditiveNoise(prob=0.0, snr_db=(5.0, 30.0)).train()(wav, lengths), wav)
 
 
 def test_reverb_keeps_length_and_power_and_spreads_energy_in_time():
     wav, lengths = _batch()
-    wet = Reverb(prob=1.0, rt60=(0.5, 0.5)).train()(wav, lengths)
+    wet = Reverb(prob=1.0, rt60=(0.5, 0.5), sample_rate=16000).train()(wav, lengths)
     assert wet.shape == wav.shape and not torch.allclose(wet, wav)
     for i, n in enumerate(lengths.tolist()):
         assert _power(wet[i], n) == pytest.approx(_power(wav[i], n), rel=1e-3)
         assert (wet[i, n:] == 0).all()
-    rir = Reverb(rt60=(0.5, 0.5)).impulse_responses(2, torch.device("cpu"))
+    rir = Reverb(prob=0.0, rt60=(0.5, 0.5), sample_rate=16000).impulse_responses(2, torch.device("cpu"))
     assert torch.allclose(rir.norm(dim=1), torch.ones(2))
     taps = rir.shape[1]
     assert (rir[:, : taps // 10] ** 2).sum() > 100 * (rir[:, -taps // 10 :] ** 2).sum()  # decays over time
-    assert torch.equal(Reverb(prob=1.0).eval()(wav, lengths), wav)
+    assert torch.equal(Reverb(prob=1.0, rt60=(0.2, 0.8), sample_rate=16000).eval()(wav, lengths), wav)
 
 
 def test_augmentation_settings_are_checked():
     with pytest.raises(ValueError, match="snr_db"):
         AdditiveNoise(prob=0.5, snr_db=(30.0, 5.0))
     with pytest.raises(ValueError, match="rt60"):
-        Reverb(prob=2.0)
+        Reverb(prob=2.0, rt60=(0.2, 0.8), sample_rate=16000)
     with pytest.raises(ValueError, match="low <= high"):
         FreqWarp(1.2, 0.8)
 

@@ -22,16 +22,19 @@ def test_select_trainable_skips_and_counts_by_reason(tmp_path, caplog):
         {"audio_filepath": "b.wav", "duration": 2.0, "text": "one 2 \u00e9t\u00e9"},  # outside the vocabulary
         {"audio_filepath": "c.wav", "duration": 0.2, "text": "one two one two"},  # too short for CTC
         {"audio_filepath": "d.wav", "duration": 50.0, "text": "two"},  # too long
+        {"audio_filepath": "e.wav", "duration": 2.0, "text": "one 1/2"},  # a number without a clear reading
+        {"audio_filepath": "f.wav", "duration": 2.0, "text": "2 1"},  # numbers kept as the words "two one"
     ]
     path = tmp_path / "m.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
     tokenizer = CharTokenizer.build(["one two"])
     with caplog.at_level(logging.WARNING):
         data = select_trainable(read_manifest(path), tokenizer, lambda s: int(s * 25), max_duration=30.0)
-    assert [u.text for u in data.utterances] == ["one two"]
-    assert data.tokens == [tokenizer.encode("one two")]
-    assert "skipped 3 of 4" in caplog.text
+    assert [u.text for u in data.utterances] == ["one two", "2 1"]
+    assert data.tokens == [tokenizer.encode("one two"), tokenizer.encode("two one")]
+    assert "skipped 4 of 6" in caplog.text
     assert "1 text outside the vocabulary" in caplog.text and "1 too short" in caplog.text
+    assert "e.wav: skipped: '1/2': ambiguous number" in caplog.text and "1 a number whose reading" in caplog.text
 
 
 def test_unreadable_audio_is_dropped_from_the_batch_not_fatal(tmp_path):
