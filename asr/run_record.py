@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import yaml
+from omegaconf import OmegaConf
 
 PACKAGES = (
     "asr-bilstm",
@@ -67,5 +67,5 @@ def write_run_record(output_dir: str | os.PathLike, config: dict[str, Any]) -> N
     """Write ``config.yaml`` (the resolved config) and ``versions.yaml`` into ``output_dir``."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(output_dir / CONFIG_FILE, yaml.safe_dump(config, sort_keys=False))
-    _write_atomic(output_dir / VERSIONS_FILE, yaml.safe_dump(versions(), sort_keys=False))
+    _write_atomic(output_dir / CONFIG_FILE, OmegaConf.to_yaml(OmegaConf.create(config)))
+    _write_atomic(output_dir / VERSIONS_FILE, OmegaConf.to_yaml(OmegaConf.create(versions())))
