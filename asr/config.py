@@ -115,7 +115,7 @@ def check_decoder(values: Mapping[str, Any]) -> Any:
     schemas = decoder_schemas()
     kind = values.get("type", "greedy")
     if kind not in schemas:
-        raise ConfigError(f"decoder={kind}: no such decoder (available: {', '.join(schemas)})")
+        raise ConfigError(f"decoder={kind}: no such decoder (available: {', '.join(sorted(schemas))})")
     names = {f.name for f in dataclasses.fields(schemas[kind])}
     for key in values:
         if key not in names:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omegaconf import MISSING
+from omegaconf import MISSING, DictConfig
 
 from asr.augment import AugmentConfig
 from asr.config import CONF_DIR, ConfigError, check_decoder, describe, hydra_error_line, structured
@@ -120,6 +120,12 @@ def train_config(values: TrainConfig | Mapping[str, Any]) -> TrainConfig:
 def compose(config_dir: str | os.PathLike, config_name: str, overrides: Sequence[str] = ()) -> TrainConfig:
     """The training config that ``asr train`` composes from ``config_name`` (a recipe in ``config_dir``,
     or conf/train.yaml) and Hydra overrides, checked; raises ``ConfigError`` with one line."""
+    return train_config(composed(config_dir, config_name, overrides))
+
+
+def composed(config_dir: str | os.PathLike, config_name: str, overrides: Sequence[str] = ()) -> DictConfig:
+    """What Hydra composes for ``compose``, typed by the schemas (unknown keys and wrong types are
+    ``ConfigError``s) but not yet checked for missing values."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.errors import HydraException
@@ -132,7 +138,7 @@ def compose(config_dir: str | os.PathLike, config_name: str, overrides: Sequence
             config = hydra_compose(config_name, overrides=[*search, *overrides])
     except (HydraException, OmegaConfBaseException) as e:
         raise ConfigError(hydra_error_line(e) if isinstance(e, HydraException) else describe(e)) from None
-    return train_config(config)
+    return config
 
 
 def register() -> None:

@@ -130,3 +130,14 @@ def test_model_file_of_another_format(wav, capsys, tmp_path):
     manifest.write_text(f'{{"audio_filepath": "{wav}", "duration": 0.6, "text": "zero"}}\n')
     assert main(["evaluate", str(tmp_path / "text.pt"), str(manifest)]) == 2
     assert error_line(capsys).startswith(f"error: {tmp_path / 'text.pt'}: not a readable model file")
+
+
+def test_printing_the_config_needs_no_manifests_but_still_checks_types(tmp_path):
+    def cfg_job(*overrides):
+        command = [sys.executable, "-m", "asr.cli.main", "train", DIGITS, *overrides, "--cfg", "job"]
+        return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+
+    shown = cfg_job()
+    assert shown.returncode == 0 and "hidden_size: 192" in shown.stdout and "num_layers: 3" in shown.stdout
+    bad = cfg_job("model.hidden_size=abc")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: model.hidden_size: Value 'abc'")

@@ -42,16 +42,20 @@ def _run(cfg: DictConfig) -> None:
 
 def check(hydra_args: list[str]) -> str | None:
     """What is wrong with the run ``hydra_args`` asks for, in one line, or None: its config (schema),
-    its manifests (they exist) and its output folder (writable). Sweeps (``-m``) are checked by Hydra."""
+    its manifests (they exist) and its output folder (writable). Sweeps (``-m``) are checked by Hydra;
+    ``--cfg`` (print the config) only needs a config that composes."""
     from hydra._internal.utils import get_args_parser
 
-    from asr.schema import compose
+    from asr.schema import composed, train_config
 
     args = get_args_parser().parse_args(hydra_args)
     if args.multirun or any(getattr(args, flag) for flag in _NO_RUN):
         return None
     try:
-        config = compose(args.config_dir or CONF_DIR, args.config_name or "train", args.overrides)
+        config = composed(args.config_dir or CONF_DIR, args.config_name or "train", args.overrides)
+        if args.cfg:  # only printing the config: values may still be missing
+            return None
+        config = train_config(config)
     except ConfigError as e:
         return str(e)
     data = config.data
@@ -63,7 +67,7 @@ def check(hydra_args: list[str]) -> str | None:
     accelerator = str(config.trainer.get("accelerator", "auto"))
     if accelerator in ("gpu", "cuda") and not _has_cuda():
         return f"trainer.accelerator={accelerator}: this machine has no CUDA GPU (use trainer.accelerator=cpu or auto)"
-    problem = None if args.cfg else unwritable(config.output_dir, folder=True)
+    problem = unwritable(config.output_dir, folder=True)
     return f"output_dir={problem}" if problem else None
 
 
