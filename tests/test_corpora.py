@@ -182,6 +182,23 @@ def test_commonvoice_rows_quotes_and_skipped_rows(tmp_path: Path, caplog: pytest
 
 
 @needs_mp3
+def test_commonvoice_spells_numbers_in_each_rows_locale(tmp_path: Path) -> None:
+    root = tmp_path / "cv"
+    for number in (1, 2, 3):
+        _audio(root / "clips" / f"c{number}.mp3", 0.5, 16000)
+    _text(
+        root / "dev.tsv",
+        _CV_HEADER,
+        "aaa\tc1.mp3\tIch bin 20\t2\t0\t\t\t\tde\t",
+        "bbb\tc2.mp3\tI am 20\t2\t0\t\t\t\ten\t",
+        "ccc\tc3.mp3\tJe suis 20\t2\t0\t\t\t\t\t",  # no locale: --language
+    )
+    result = prepare_commonvoice(root, tmp_path / "out", splits=["dev"], language="fr")
+    texts = {k: r["text"] for k, r in _rows(result, "dev").items()}
+    assert texts == {"c1": "ich bin zwanzig", "c2": "i am twenty", "c3": "je suis vingt"}
+
+
+@needs_mp3
 def test_commonvoice_chosen_splits_and_wrong_layout(tmp_path: Path) -> None:
     root = _commonvoice(tmp_path / "cv")
     assert list(prepare_commonvoice(root, tmp_path / "out", splits=["dev"]).manifests) == ["dev"]

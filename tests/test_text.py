@@ -73,6 +73,16 @@ def test_a_number_with_an_unclear_reading_is_reported_not_changed(raw):
         normalize_text(raw)
 
 
+def test_numbers_are_spelled_in_the_corpus_language():
+    assert normalize_text("Ich habe 20 Euro, 2021", "de") == "ich habe zwanzig euro zweitausendeinundzwanzig"
+    assert normalize_text("J'ai 21 ans", "fr") == "j'ai vingt et un ans"
+    with pytest.raises(UnspellableError, match="'50%': percent words exist in English only"):
+        normalize_text("50%", "de")
+    with pytest.raises(UnspellableError, match="cannot spell 20 in language 'xx'"):
+        normalize_text("20", "xx")
+    assert normalize_text("no digits here", "xx") == "no digits here"
+
+
 def test_spelled_digit_words_are_untouched():
     # The digits recipe's transcripts are digit words: normalization must leave them as they were.
     text = " ".join(DIGIT_WORDS[d] for d in [*range(10), 0, 8, 5])

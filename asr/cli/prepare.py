@@ -64,6 +64,11 @@ def register(prepare: argparse.ArgumentParser) -> None:
         metavar="SPLIT",
         help=f"<split>.tsv files to import (default: {' '.join(SPLITS)})",
     )
+    cv.add_argument(
+        "--language",
+        default="en",
+        help="language numbers are spelled in (num2words code) where the TSV has no locale column (default: en)",
+    )
     kaldi = _importer(corpora, "kaldi", "a Kaldi data directory (wav.scp, text, segments, utt2spk)", _kaldi)
     kaldi.add_argument("--data-dir", required=True, help="the Kaldi data directory")
     kaldi.add_argument("--name", help="manifest name (default: the data directory's name)")
@@ -123,7 +128,7 @@ def _librispeech(args: argparse.Namespace) -> ImportResult:
 
 
 def _commonvoice(args: argparse.Namespace) -> ImportResult:
-    return prepare_commonvoice(args.root, args.out_dir, splits=args.splits)
+    return prepare_commonvoice(args.root, args.out_dir, splits=args.splits, language=args.language)
 
 
 def _kaldi(args: argparse.Namespace) -> ImportResult:

@@ -125,15 +125,17 @@ class ManifestBuilder:
         utt_id: str | None = None,
         speaker: str | None = None,
         segment: tuple[float, float | None] | None = None,
+        language: str = "en",
     ) -> None:
-        """Add an utterance to manifest ``name``, or skip it if its transcript is empty or its audio unusable.
+        """Add an utterance to manifest ``name``, or skip it if its transcript is empty, has a number whose
+        reading is unclear (numbers are spelled in ``language``), or its audio is unusable.
 
         The duration comes from the audio header (no decoding). ``segment`` is
         ``(start, end)`` seconds within the recording, ``end`` None for its end;
         it becomes the row's ``offset`` and ``duration``.
         """
         try:
-            text = normalize_text(text)
+            text = normalize_text(text, language)
         except UnspellableError as e:
             self.skip(where, f"transcript: {e}")
             return

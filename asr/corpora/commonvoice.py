@@ -44,9 +44,11 @@ def _header(tsv: Path) -> list[str]:
 
 
 def prepare_commonvoice(
-    root: str | os.PathLike, out_dir: str | os.PathLike, *, splits: Sequence[str] = SPLITS
+    root: str | os.PathLike, out_dir: str | os.PathLike, *, splits: Sequence[str] = SPLITS, language: str = "en"
 ) -> ImportResult:
     """Write ``out_dir/<split>.jsonl`` for each split; the speaker is the row's ``client_id``, the id the clip name.
+
+    Numbers are spelled in the row's ``locale`` (a column of recent releases), else in ``language``.
 
     Durations come from the mp3 headers. Raises LayoutError when ``clips/`` or a
     split's TSV is missing, or a TSV's header lacks a needed column.
@@ -69,5 +71,8 @@ def prepare_commonvoice(
                 continue
             row = dict(zip(header, fields))
             clip = root / "clips" / row["path"]
-            builder.add(split, where, clip, row["sentence"], utt_id=clip.stem, speaker=row["client_id"])
+            locale = row.get("locale") or language
+            builder.add(
+                split, where, clip, row["sentence"], utt_id=clip.stem, speaker=row["client_id"], language=locale
+            )
     return builder.write(out_dir)

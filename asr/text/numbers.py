@@ -29,10 +29,15 @@ class UnspellableError(ValueError):
 
 
 def _words(number: int | str, language: str, to: str = "cardinal") -> str:
+    return _words_of(int(number), language, to)
+
+
+def _words_of(number: int | float, language: str, to: str = "cardinal") -> str:
     try:
-        return num2words(int(number), lang=language, to=to)
+        return num2words(number, lang=language, to=to)
     except (NotImplementedError, OverflowError) as e:
-        raise UnspellableError(f"cannot spell {number!r} ({language}, {to}): {e}") from None
+        why = str(e) or "num2words does not support that language"
+        raise UnspellableError(f"cannot spell {number!r} in language {language!r} ({to}): {why}") from None
 
 
 def _digits(digits: str, language: str) -> str:
@@ -48,7 +53,7 @@ def _integer(digits: str, language: str) -> str:
 def _decimal(whole: str, fraction: str | None, language: str) -> str:
     if not fraction:
         return _integer(whole, language)
-    point = num2words(1.5, lang=language).split()[1] if language != "en" else "point"
+    point = _words_of(1.5, language).split()[1] if language != "en" else "point"
     return f"{_integer(whole, language)} {point} {_digits(fraction, language)}"
 
 
