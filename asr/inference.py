@@ -71,7 +71,8 @@ class AudioSource:
         if not wav.is_floating_point():
             raise AudioError(f"{name}: samples of type {wav.dtype}: expected float or int16")
         if wav.dim() == 2 and wav.shape[0] > wav.shape[1]:
-            raise AudioError(f"{name}: shape {tuple(wav.shape)} looks like (samples, channels); pass (channels, samples)")
+            shape = tuple(wav.shape)
+            raise AudioError(f"{name}: shape {shape} looks like (samples, channels); pass (channels, samples)")
         if wav.dim() not in (1, 2):
             raise AudioError(f"{name}: shape {tuple(wav.shape)}: expected (samples,) or (channels, samples)")
         wav = (wav.mean(0) if wav.dim() == 2 else wav).detach().to("cpu", torch.float32)

@@ -2,7 +2,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 from asr.decoding import BeamSearchDecoder, BeamSearchOptions, DecoderFileError, GreedyDecoder, build_decoder
 from asr.decoding.beam import write_lexicon
@@ -10,7 +9,6 @@ from asr.text import CharTokenizer, TokenizerError
 
 pytestmark = pytest.mark.usefixtures("flashlight")
 
-REPO = Path(__file__).resolve().parents[1]
 TOKENIZER = CharTokenizer.build(["bat cat hat"])  # " ", a, b, c, h, t
 
 # Unigram log10 probabilities; KenLM needs a bigram section, so one bigram is given.

@@ -72,7 +72,8 @@ def test_train_config_mistakes(args, message, capsys, monkeypatch, tmp_path):
 def test_train_unwritable_output_and_missing_gpu(manifests, capsys, tmp_path):
     (tmp_path / "file").write_text("")
     assert main(["train", DIGITS, *manifests, f"output_dir={tmp_path / 'file' / 'exp'}"]) == 2
-    assert error_line(capsys) == f"error: output_dir={tmp_path / 'file' / 'exp'}: cannot write there ({tmp_path / 'file'} is not a writable folder)"
+    folder = tmp_path / "file"
+    assert error_line(capsys) == f"error: output_dir={folder / 'exp'}: cannot write there ({folder} is not a writable folder)"
     if not torch.cuda.is_available():
         assert main(["train", DIGITS, *manifests, "trainer.accelerator=gpu"]) == 2
         assert error_line(capsys).startswith("error: trainer.accelerator=gpu: this machine has no CUDA GPU")

@@ -65,7 +65,8 @@ def test_gated_utterance_statistics_ignore_surrounding_silence():
     # gated, only the few frames that straddle the speech's edges join the statistics
     alone, within = speech_frames(Frontend(FeatureConfig(utterance_norm=True, norm_gate_db=40)))
     assert (alone - within).abs().mean() < 0.1
-    alone, within = speech_frames(Frontend(FeatureConfig(utterance_norm=True)))  # ungated: the silence shifts the statistics
+    # Ungated: the silence shifts the statistics.
+    alone, within = speech_frames(Frontend(FeatureConfig(utterance_norm=True)))
     assert (alone - within).abs().mean() > 1.0
     with pytest.raises(ValueError, match="norm_gate_db"):
         FeatureConfig(utterance_norm=True, norm_gate_db=-40)
