@@ -94,6 +94,7 @@ def test_misuse_is_an_error_not_ignored(model, recordings, tmp_path):
         model.transcribe(recordings[0], decoder="beam", lm=str(tmp_path / "nope.arpa"))
 
 
+@pytest.mark.usefixtures("flashlight")
 def test_decoder_options_are_keyword_arguments(model, recordings):
     greedy = model.transcribe(recordings[0])
     beam = model.transcribe(recordings[0], decoder="beam", beam_size=8)
@@ -128,3 +129,32 @@ def test_evaluation_reports_a_reference_it_cannot_spell_and_states_its_normaliza
     assert report.utterances == 1 and report.words.reference_length == 4  # "i paid twenty dollars"
     assert report.failed == ["half: reference text: '1/2': ambiguous number (a date, version or fraction)"]
     assert "numbers spelled out (num2words)" in report.summary() and report.as_dict()["normalization"]
+
+
+@pytest.mark.usefixtures("flashlight")
+def test_the_readme_example_runs(recordings, tmp_path, monkeypatch):
+    """The README's Python example, as written, on two FSDD files and a small LM and lexicon."""
+    import re
+    import shutil
+
+    from asr.decoding import write_lexicon
+    from asr.lm import build_lm
+    from asr.model_file import load_model
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    example = re.search(r"### From Python\n\n```python\n(.*?)```", readme, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tests" / "fixtures").mkdir(parents=True)
+    shutil.copy(FIXTURE, tmp_path / "tests" / "fixtures" / "tiny_model.pt")
+    shutil.copy(recordings[0], tmp_path / "a.wav")
+    sf.write(tmp_path / "b.flac", sf.read(recordings[1])[0], 8000)
+    build_lm(["one two three", "three two one"], tmp_path / "lm.arpa", order=2, use_lmplz="never")
+    write_lexicon(["one", "two", "three"], load_model(FIXTURE).tokenizer, tmp_path / "lexicon.txt")
+    scope: dict = {}
+    exec(compile(example, "README.md", "exec"), scope)
+    assert len(scope["results"]) == 1 and scope["results"][0].error is None
+    assert scope["result"].text == model_text(recordings[0])
+
+
+def model_text(path) -> str:
+    return asr.load(FIXTURE, device="cpu").transcribe(path).text
