@@ -91,6 +91,12 @@ def structured(schema: type[T], values: Mapping[str, Any] | T | None = None, whe
         raise ConfigError(describe(e, where)) from None
 
 
+def check_type(section: str, given: str, expected: str) -> None:
+    """A schema's ``type`` field names the schema: another value is chosen with ``SECTION=NAME``, not here."""
+    if given != expected:
+        raise ConfigError(f"{section}.type={given}: this is the {expected} schema; choose another with {section}={given}")
+
+
 def plain(config: Any) -> Any:
     """A config dataclass (or a container of them) as plain dicts and lists, as model files store it."""
     return OmegaConf.to_container(OmegaConf.structured(config)) if dataclasses.is_dataclass(config) else config

@@ -5,7 +5,8 @@ Each config group's schema lives beside the code it configures (``FeatureConfig`
 the tokenizer and decoder schemas beside them); ``TrainConfig`` composes them and holds
 every default. ``register`` puts them in Hydra's ConfigStore, where ``conf/train.yaml``
 and the group files extend them, so Hydra itself rejects an unknown key or a wrong type;
-``TrainConfig.check`` then catches missing values and what only the code can judge.
+``train_config`` then catches missing values and what only the code can judge (each
+schema's ``__post_init__``).
 ``trainer`` is passed to ``lightning.Trainer`` as it is.
 """
 

@@ -59,6 +59,7 @@ def test_bad_override_stops_before_any_manifest_is_read(tmp_path):
         ([DIGITS, "decoder=beem"], "error: decoder=beem: no such decoder (available: beam, greedy)"),
         ([DIGITS, "tokenizer.vocab_size=64"], "error: tokenizer.vocab_size: unknown key (CharTokenizerConfig takes"),
         ([DIGITS, "+loggers.comet={}"], "error: loggers.comet: unknown logger (available: tensorboard, csv, "),
+        ([DIGITS, "decoder.type=beam"], "error: decoder.type=beam: this is the greedy schema; choose another with "),
     ],
 )
 def test_train_config_mistakes(args, message, capsys, monkeypatch, tmp_path):

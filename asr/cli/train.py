@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from asr.cli.paths import unwritable
 from asr.config import CONF_DIR, ConfigError
 
-# Hydra flags after which no run starts (help, info, shell completion), and those that start several.
+# Hydra flags after which no run starts: help, info, shell completion.
 _NO_RUN = ("help", "hydra_help", "info", "shell_completion")
 
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from flashlight.lib.text.decoder.kenlm import KenLM
     from torchaudio.models.decoder import CTCHypothesis
 
-from asr.config import ConfigError
+from asr.config import ConfigError, check_type
 from asr.decoding.base import Hypothesis
 from asr.text.tokenizer import Tokenizer, TokenizerError
 
@@ -77,6 +77,7 @@ class BeamSearchOptions:
     nbest: int = 1  # hypotheses kept per utterance (decode returns the best)
 
     def __post_init__(self) -> None:
+        check_type("decoder", self.type, "beam")
         for name in ("lm", "lexicon"):
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():

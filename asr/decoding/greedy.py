@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from asr.config import check_type
 from asr.decoding.base import Hypothesis
 from asr.text.tokenizer import BLANK_ID
 
@@ -15,6 +16,9 @@ class GreedyConfig:
     """The ``decoder`` config section for best-path decoding (conf/decoder/greedy.yaml): it takes no settings."""
 
     type: str = "greedy"
+
+    def __post_init__(self) -> None:
+        check_type("decoder", self.type, "greedy")
 
 
 class GreedyDecoder:

@@ -10,7 +10,7 @@ from typing import Any
 
 import sentencepiece as spm
 
-from asr.config import ConfigError, structured
+from asr.config import ConfigError, check_type, structured
 
 BLANK_ID = 0
 SENTENCEPIECE_MODEL_TYPES = ("unigram", "bpe")
@@ -165,6 +165,9 @@ class CharTokenizerConfig:
 
     type: str = "char"
 
+    def __post_init__(self) -> None:
+        check_type("tokenizer", self.type, "char")
+
 
 @dataclass
 class SentencePieceConfig:
@@ -175,6 +178,7 @@ class SentencePieceConfig:
     model_type: str = "unigram"  # or bpe
 
     def __post_init__(self) -> None:
+        check_type("tokenizer", self.type, "sentencepiece")
         if self.model_type not in SENTENCEPIECE_MODEL_TYPES:
             raise ConfigError(
                 f"tokenizer.model_type={self.model_type}: unknown SentencePiece model_type "
