@@ -141,7 +141,7 @@ def test_char_tokenizer_round_trips_normalized_text():
 
 
 def test_sentencepiece_survives_a_weights_only_model_file():
-    tok = SentencePieceTokenizer.train(SENTENCES, vocab_size=40)
+    tok = SentencePieceTokenizer.train(SENTENCES, vocab_size=40, model_type="unigram")
     buffer = io.BytesIO()
     torch.save({"tokenizer": tok.to_dict()}, buffer)
     buffer.seek(0)
@@ -150,7 +150,7 @@ def test_sentencepiece_survives_a_weights_only_model_file():
 
 
 def test_sentencepiece_rejects_characters_it_never_saw():
-    tok = SentencePieceTokenizer.train(SENTENCES, vocab_size=40)
+    tok = SentencePieceTokenizer.train(SENTENCES, vocab_size=40, model_type="unigram")
     with pytest.raises(TokenizerError, match="'zé'"):
         tok.encode("the zé")
 
@@ -170,4 +170,4 @@ def test_tokenizer_from_config():
     with pytest.raises(ValueError, match="tokenizer.model_type=char: unknown SentencePiece model_type"):
         build_tokenizer({"type": "sentencepiece", "vocab_size": 30, "model_type": "char"}, SENTENCES)
     with pytest.raises(TokenizerError, match="empty"):
-        SentencePieceTokenizer.train(["", " "], vocab_size=30)
+        SentencePieceTokenizer.train(["", " "], vocab_size=30, model_type="unigram")

@@ -91,7 +91,7 @@ class SentencePieceTokenizer:
         self.symbols = [self._sp.id_to_piece(i) for i in range(self._sp.get_piece_size())]
 
     @classmethod
-    def train(cls, texts: Iterable[str], vocab_size: int, model_type: str = "unigram") -> SentencePieceTokenizer:
+    def train(cls, texts: Iterable[str], vocab_size: int, model_type: str) -> SentencePieceTokenizer:
         """Learn ``vocab_size`` pieces (the unknown piece included, the blank not) from normalized ``texts``.
 
         Raises TokenizerError for empty text, an unknown ``model_type`` or more pieces than the text supports.
