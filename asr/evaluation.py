@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 from asr.data.manifest import Manifest
 from asr.inference import AudioSource, Transcriber
 from asr.metrics import ErrorCounts, char_errors, word_errors
+from asr.outputs import atomic_write
 from asr.text import UnspellableError, normalize_text
 from asr.text.normalize import DESCRIPTION as NORMALIZATION
 
@@ -29,8 +31,8 @@ class EvaluationReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "wer": self.words.rate,
-            "cer": self.chars.rate,
+            "wer": self.words.rate if self.utterances else None,  # nothing scored: no rate, not a perfect one
+            "cer": self.chars.rate if self.utterances else None,
             "words": self.words.as_dict(),
             "chars": self.chars.as_dict(),
             "utterances": self.utterances,
@@ -43,8 +45,8 @@ class EvaluationReport:
 
     def summary(self) -> str:
         lines = [
-            f"WER {_rate_line(self.words)}",
-            f"CER {_rate_line(self.chars)}",
+            f"WER {_rate_line(self.words, self.utterances)}",
+            f"CER {_rate_line(self.chars, self.utterances)}",
             f"{self.utterances} utterances, {self.audio_seconds / 3600:.3f} h of audio, "
             f"{self.audio_seconds / max(self.wall_seconds, 1e-9):.1f}x real time",
             f"scored on normalized text: {NORMALIZATION}",
@@ -56,7 +58,9 @@ class EvaluationReport:
         return "\n".join(lines)
 
 
-def _rate_line(c: ErrorCounts) -> str:
+def _rate_line(c: ErrorCounts, scored: int) -> str:
+    if not scored:
+        return "n/a (no utterance scored)"
     return (
         f"{100 * c.rate:.2f}% ({c.errors}/{c.reference_length}: S={c.substitutions} D={c.deletions} I={c.insertions})"
     )
@@ -71,9 +75,9 @@ def evaluate(
     """Transcribe every utterance of ``manifest`` and score it against its normalized reference text."""
     report = EvaluationReport(skipped_rows=len(manifest.skipped))
     sources = [AudioSource.from_utterance(u) for u in manifest.utterances]
-    out = open(per_utterance_path, "w", encoding="utf-8") if per_utterance_path else None
     start = time.perf_counter()
-    try:
+    with ExitStack() as stack:
+        out = stack.enter_context(atomic_write(per_utterance_path)) if per_utterance_path else None
         for utt, result in zip(manifest.utterances, transcriber.transcribe(sources, progress=progress)):
             if result.error:
                 report.failed.append(result.error)
@@ -99,8 +103,5 @@ def evaluate(
                     "char_errors": chars.as_dict(),
                 }
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    finally:
-        report.wall_seconds = time.perf_counter() - start
-        if out:
-            out.close()
+    report.wall_seconds = time.perf_counter() - start
     return report

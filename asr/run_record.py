@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
+
+from asr.outputs import atomic_write
 
 PACKAGES = (
     "asr-bilstm",
@@ -57,15 +58,10 @@ def versions() -> dict[str, Any]:
     }
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as f:
-        f.write(text)
-    os.replace(f.name, path)
-
-
 def write_run_record(output_dir: str | os.PathLike, config: dict[str, Any]) -> None:
     """Write ``config.yaml`` (the resolved config) and ``versions.yaml`` into ``output_dir``."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(output_dir / CONFIG_FILE, OmegaConf.to_yaml(OmegaConf.create(config)))
-    _write_atomic(output_dir / VERSIONS_FILE, OmegaConf.to_yaml(OmegaConf.create(versions())))
+    for name, values in ((CONFIG_FILE, config), (VERSIONS_FILE, versions())):
+        with atomic_write(output_dir / name) as f:
+            f.write(OmegaConf.to_yaml(OmegaConf.create(values)))

@@ -166,3 +166,15 @@ def test_archive_fields_must_come_together_as_a_byte_range(tmp_path: Path) -> No
     manifest = read_manifest(tmp_path / "m.jsonl")
     assert [u.byte_range for u in manifest.utterances] == [(512, 100)]
     assert [line for line, _ in manifest.skipped] == [2, 3, 4]
+
+
+def test_sharding_into_the_folder_its_rows_read_from_is_refused(source: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "shards"
+    assert shard(source, out) == 0
+    tar = (out / "shard-000000.tar").read_bytes()
+    copy = tmp_path / "again" / "digits.jsonl"  # the sharded manifest, elsewhere, sharded back into its shards' folder
+    rows = [json.loads(line) for line in (out / "digits.jsonl").read_text().splitlines()]
+    write_manifest(copy, [row | {"audio_filepath": str(out / "shard-000000.tar")} for row in rows])
+    assert shard(copy, out) == 2
+    assert "holds audio the manifest reads" in capsys.readouterr().err
+    assert (out / "shard-000000.tar").read_bytes() == tar

@@ -97,6 +97,26 @@ def test_loads_in_the_flashlight_decoder(tmp_path):
     assert decoder_module.ctc_decoder(lexicon=None, tokens=tokens, lm=str(path)) is not None
 
 
+def test_orders_the_decoder_cannot_load_are_refused_when_building(tmp_path):
+    build_lm(corpus(), tmp_path / "six.arpa", order=6, use_lmplz="never")
+    with pytest.raises(LMBuildError, match="order 7: the beam decoder's KenLM loads models of order 6 at most"):
+        build_lm(corpus(), tmp_path / "seven.arpa", order=7, use_lmplz="never")
+    assert not (tmp_path / "seven.arpa").exists()
+
+
+def test_kenlm_load_errors_keep_their_whole_message(tmp_path):
+    from asr.decoding.beam import BeamSearchDecoder, BeamSearchOptions, DecoderFileError, write_lexicon
+    from asr.text import CharTokenizer, normalize_text
+
+    seven = write(tmp_path, build_arpa(corpus(), 7))
+    words = sorted({word for line in corpus() for word in normalize_text(line).split()})
+    tokenizer = CharTokenizer.build(words)
+    write_lexicon(words, tokenizer, tmp_path / "lexicon.txt")
+    options = BeamSearchOptions(lm=str(seven), lexicon=str(tmp_path / "lexicon.txt"))
+    with pytest.raises(DecoderFileError, match="order 7 but KenLM was compiled to support up to 6.*KENLM_MAX_ORDER"):
+        BeamSearchDecoder(tokenizer, options)
+
+
 def test_header_counts_match_the_sections(tmp_path):
     arpa = build_arpa(corpus(), 4)
     counts = arpa_header_counts(write(tmp_path, arpa))
@@ -208,7 +228,7 @@ def test_bad_order_is_an_error(tmp_path):
 
 @pytest.fixture
 def fake_lmplz(tmp_path, monkeypatch) -> Path:
-    """An `lmplz` on PATH that records its arguments and writes this package's ARPA for its stdin."""
+    """An `lmplz` on PATH that records its arguments and writes this package's ARPA for its stdin to stdout."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "lmplz"
@@ -218,7 +238,7 @@ def fake_lmplz(tmp_path, monkeypatch) -> Path:
         "from asr.lm import build_arpa\n"
         "args = sys.argv[1:]\n"
         f"open({str(tmp_path / 'args.json')!r}, 'w').write(__import__('json').dumps(args))\n"
-        "open(args[args.index('--arpa') + 1], 'w').write(build_arpa(sys.stdin, int(args[args.index('-o') + 1])))\n"
+        "sys.stdout.write(build_arpa(sys.stdin, int(args[args.index('-o') + 1])))\n"  # as lmplz: ARPA on stdout
     )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", str(bin_dir))

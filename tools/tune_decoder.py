@@ -26,6 +26,7 @@ from asr.decoding import build_decoder
 from asr.inference import AudioSource, Transcriber
 from asr.metrics import corpus_errors
 from asr.model_file import load_model
+from asr.outputs import atomic_write
 from asr.text import normalize_text
 
 
@@ -73,7 +74,7 @@ def main(argv: list[str]) -> int:
         f"(WER {100 * best['wer']:.2f}% on {len(cached)} utterances of {args.manifest})"
     )
     if args.json:
-        with open(args.json, "w") as f:
+        with atomic_write(args.json) as f:
             json.dump({"base": base, "points": points, "best": best}, f, indent=2)
     return 0
 

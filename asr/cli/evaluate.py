@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from asr.cli.paths import unwritable
+from asr.outputs import OutputError, atomic_write, refuse_inputs
 
 
 def register(p: argparse.ArgumentParser) -> None:
@@ -32,15 +33,19 @@ def run(args: argparse.Namespace) -> int:
     from asr.inference import Transcriber
     from asr.model_file import ModelFileError
 
+    per_utterance = args.per_utterance or Path(args.model).parent / f"eval-{Path(args.manifest).stem}.jsonl"
     try:
         manifest = read_manifest(args.manifest)
+        inputs = [args.model, args.manifest, *(u.audio_filepath for u in manifest.utterances)]
+        refuse_inputs(per_utterance, inputs, "--per-utterance")
+        if args.summary:
+            refuse_inputs(args.summary, [*inputs, per_utterance], "--summary")
         transcriber = Transcriber.from_file(
             args.model, args.overrides, device=args.device, max_batch_seconds=args.batch_seconds
         )
-    except (ManifestError, ModelFileError, ValueError) as e:
+    except (ManifestError, ModelFileError, OutputError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    per_utterance = args.per_utterance or Path(args.model).parent / f"eval-{Path(args.manifest).stem}.jsonl"
     problem = next(filter(None, (unwritable(p) for p in (per_utterance, args.summary) if p)), None)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
@@ -52,7 +57,10 @@ def run(args: argparse.Namespace) -> int:
     print(report.summary())
     print(f"per-utterance results: {per_utterance}")
     if args.summary:
-        Path(args.summary).write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+        with atomic_write(args.summary) as f:
+            f.write(json.dumps(report.as_dict(), indent=2) + "\n")
     for error in report.failed:
         print(f"error: {error}", file=sys.stderr)
-    return 1 if report.failed or report.skipped_rows else 0
+    if not report.utterances:
+        print(f"error: {args.manifest}: no utterance could be scored; there is no error rate", file=sys.stderr)
+    return 1 if report.failed or report.skipped_rows or not report.utterances else 0

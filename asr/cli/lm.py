@@ -22,7 +22,7 @@ def register(lm: argparse.ArgumentParser) -> None:
         "--manifest", nargs="+", default=[], metavar="FILE", help="JSON-lines manifests whose text fields are used"
     )
     build.add_argument(
-        "--order", type=int, default=3, help="n-gram order; KenLM and the flashlight decoder load 2 and up"
+        "--order", type=int, default=3, help="n-gram order, 2 to 6 (what the beam decoder's KenLM loads)"
     )
     build.add_argument("--out", required=True, metavar="PATH.arpa", help="ARPA file to write")
     build.add_argument(

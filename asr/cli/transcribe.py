@@ -1,6 +1,7 @@
 """``asr transcribe MODEL AUDIO... [--manifest M] [decoder overrides]``: text, JSON lines or subtitles per file.
 
-Bad files are named on stderr; the others are still transcribed.
+Bad files are named on stderr; the others are still transcribed. Outputs are written atomically and
+never over an input; with ``--output-dir``, inputs whose names would collide get numbered outputs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from asr.cli.paths import unwritable
 from asr.config import is_decoder_override
 from asr.data.manifest import ManifestError, read_manifest
+from asr.outputs import OutputError, atomic_write, refuse_inputs
 from asr.writers import WRITERS
 
 if TYPE_CHECKING:
@@ -39,7 +41,11 @@ def register(p: argparse.ArgumentParser) -> None:
     )
     out = p.add_mutually_exclusive_group()
     out.add_argument("--output", "-o", help="write everything to this file instead of stdout")
-    out.add_argument("--output-dir", help="write one file per input here, named after the audio file")
+    out.add_argument(
+        "--output-dir",
+        help="write one file per input here, named after the audio file (all numbered by input position, "
+        "NNNN-NAME, when two inputs share a name)",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.add_argument(
         "--no-snap", action="store_true", help="keep word times as the alignment gives them, even inside pauses"
@@ -71,6 +77,27 @@ def _sources(args: argparse.Namespace, audio: list[str]) -> list[AudioSource]:
     return sources
 
 
+def output_names(sources: list[AudioSource], suffix: str) -> list[str]:
+    """One output file name per source: its audio file's name, or, when two sources share a name (the same
+    file twice, rows of one shard or segments file), every name prefixed with its position, so none collide."""
+    stems = [Path(source.path).stem for source in sources]
+    if len(set(stems)) == len(stems):
+        return [f"{stem}.{suffix}" for stem in stems]
+    width = len(str(len(stems) - 1))
+    return [f"{k:0{width}d}-{stem}.{suffix}" for k, stem in enumerate(stems)]
+
+
+def _outputs(args: argparse.Namespace, sources: list[AudioSource]) -> list[Path]:
+    """The files this command writes, checked against everything it reads."""
+    outputs = [Path(args.output)] if args.output else []
+    if args.output_dir:
+        outputs = [Path(args.output_dir) / name for name in output_names(sources, SUFFIX[args.format])]
+    inputs = {args.model, *(s.path for s in sources), *([args.manifest] if args.manifest else [])}
+    for output in outputs:
+        refuse_inputs(output, inputs)
+    return outputs
+
+
 def _transcriber(args: argparse.Namespace, overrides: list[str]) -> Transcriber:
     from asr.inference import Transcriber
 
@@ -97,8 +124,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         sources = _sources(args, audio)
+        outputs = _outputs(args, sources)
         transcriber = _transcriber(args, overrides)
-    except (ManifestError, ModelFileError, ValueError) as e:
+    except (ManifestError, ModelFileError, OutputError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if not sources:
@@ -112,17 +140,14 @@ def run(args: argparse.Namespace) -> int:
     many = len(sources) > 1
     failed = 0
     with ExitStack() as stack:
-        if args.output:
-            Path(args.output).absolute().parent.mkdir(parents=True, exist_ok=True)
-        stream = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stdout
-        for result in transcriber.transcribe(sources, progress=many and sys.stderr.isatty()):
+        stream = stack.enter_context(atomic_write(args.output)) if args.output else sys.stdout
+        results = transcriber.transcribe(sources, progress=many and sys.stderr.isatty())
+        for index, result in enumerate(results):
             if result.error:
                 failed += 1
                 print(f"error: {result.error}", file=sys.stderr)
             elif args.output_dir:
-                path = Path(args.output_dir) / f"{Path(result.source.path).stem}.{SUFFIX[args.format]}"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with open(path, "w", encoding="utf-8") as out:
+                with atomic_write(outputs[index]) as out:
                     write(result, out)
             elif args.format == "text" and many:
                 print(f"{result.source.path}\t{result.text}", file=stream, flush=True)

@@ -21,12 +21,11 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 from tqdm import tqdm
 
 from asr.audio import AudioError, load_audio
 from asr.corpora import flite
-from asr.corpora.generated import remove_stale_audio, to_pcm16
+from asr.corpora.generated import remove_stale_audio, to_pcm16, write_wav
 from asr.data.manifest import write_manifest
 
 log = logging.getLogger(__name__)
@@ -226,7 +225,7 @@ def _generate_split(
                 utt_id = f"{speaker}-{split}-{index:05d}"
                 wav, words = _compose(rng, recordings[speaker], settings)
                 path = audio_dir / f"{utt_id}.wav"
-                sf.write(path, wav, settings.sample_rate, subtype="PCM_16")
+                write_wav(path, wav, settings.sample_rate)
                 rows.append(_row(path, wav, words, speaker, utt_id, settings.sample_rate))
                 progress.update()
     remove_stale_audio(audio_dir, {Path(row["audio_filepath"]).name for row in rows})

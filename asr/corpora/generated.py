@@ -6,8 +6,17 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 import torch
 from torchaudio.transforms import Resample
+
+from asr.outputs import atomic_write, remove_partials
+
+
+def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
+    """Write 16-bit WAV atomically: a killed run leaves no partial file under the name a manifest names."""
+    with atomic_write(path, "wb") as f:
+        sf.write(f, samples, sample_rate, format="WAV", subtype="PCM_16")
 
 
 def to_pcm16(wav: np.ndarray) -> np.ndarray:
@@ -35,7 +44,9 @@ def _resampler(source: int, target: int) -> Resample:
 
 
 def remove_stale_audio(audio_dir: Path, keep: set[str]) -> None:
-    """Delete WAVs left in ``audio_dir`` by an earlier, larger run, so the folder matches the manifest."""
+    """Delete WAVs left in ``audio_dir`` by an earlier, larger run, so the folder matches the manifest, and
+    the partial files of a run that was killed while writing."""
     for path in audio_dir.glob("*.wav"):
         if path.name not in keep:
             path.unlink()
+    remove_partials(audio_dir)

@@ -32,7 +32,7 @@ import torch
 from tqdm import tqdm
 
 from asr.corpora import espeak
-from asr.corpora.generated import remove_stale_audio, resample, to_pcm16
+from asr.corpora.generated import remove_stale_audio, resample, to_pcm16, write_wav
 from asr.data.manifest import write_manifest
 from asr.text import UnspellableError, normalize_text
 from asr.text.numbers import spell_numbers
@@ -413,9 +413,7 @@ def _write(path: Path, samples: np.ndarray, settings: _Settings) -> None:
     """Resample eSpeak's int16 output (see ``resample``); write it as 16-bit WAV, under a temporary name until done."""
     wav = torch.from_numpy(samples.astype(np.float32) / 32768.0)
     wav = resample(wav, espeak.SAMPLE_RATE, settings.sample_rate, settings.band_limit)
-    partial = path.with_suffix(".partial.wav")
-    sf.write(partial, to_pcm16(wav.numpy()), settings.sample_rate, subtype="PCM_16")
-    os.replace(partial, path)
+    write_wav(path, to_pcm16(wav.numpy()), settings.sample_rate)
 
 
 def _row(path: Path, duration: float, request: _Request, utt_id: str, spans: list[tuple[int, int]]) -> dict[str, Any]:

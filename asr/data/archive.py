@@ -18,7 +18,9 @@ import io
 import json
 import os
 import re
+import sys
 import tarfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,8 @@ from tqdm import tqdm
 
 from asr.audio import AudioError, read_audio
 from asr.corpora.generated import to_pcm16
-from asr.data.manifest import Utterance, read_manifest, write_manifest
+from asr.data.manifest import Manifest, Utterance, read_manifest, write_manifest
+from asr.outputs import atomic_write
 
 FORMATS = {"flac": "FLAC", "wav": "WAV"}  # shard audio formats: lossless, 16-bit, decoded by soundfile
 SHARD_PATTERN = "shard-{:06d}.tar"
@@ -73,10 +76,15 @@ def _tar_bytes(size: int) -> int:
     return tarfile.BLOCKSIZE + -(-size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
 
 
-def _check_out_dir(out_dir: Path, manifest_out: Path, source: Path) -> None:
-    """One folder per manifest: refuse a folder holding another manifest's shards, or the source manifest."""
-    if manifest_out.resolve() == source.resolve():
+def _check_out_dir(out_dir: Path, manifest_out: Path, source: Manifest) -> None:
+    """One folder per manifest: refuse a folder holding another manifest's shards, the source manifest,
+    or audio the manifest's rows read (rewriting a shard would destroy what later rows read from it)."""
+    if manifest_out.resolve() == Path(source.path).resolve():
         raise ShardError(f"{manifest_out} is the manifest being sharded; choose another output folder")
+    folder = out_dir.resolve()
+    for utt in source.utterances:
+        if Path(utt.audio_filepath).resolve().is_relative_to(folder):
+            raise ShardError(f"{out_dir} holds audio the manifest reads ({utt.audio_filepath}); choose another folder")
     others = sorted(p.name for p in out_dir.glob("*.jsonl") if p.name != manifest_out.name)
     if others:
         raise ShardError(f"{out_dir} holds the shards of {', '.join(others)}; use one output folder per manifest")
@@ -99,11 +107,12 @@ def write_shards(
     result = ShardResult(out_dir / f"{Path(source.path).stem}.jsonl")
     result.skipped = [f"{source.path}:{line}: {why}" for line, why in source.skipped]
     out_dir.mkdir(parents=True, exist_ok=True)
-    _check_out_dir(out_dir, result.manifest, Path(source.path))
+    _check_out_dir(out_dir, result.manifest, source)
     result.manifest.unlink(missing_ok=True)  # never left pointing into shards rewritten below
     limit = shard_size_mb * 1e6
     rows: list[dict[str, Any]] = []
     tar: tarfile.TarFile | None = None
+    shard = ExitStack()  # the shard being written: it replaces an earlier run's file only once complete
     try:
         for position, utt in enumerate(tqdm(source.utterances, desc="sharding", unit="utt", disable=None)):
             try:
@@ -122,8 +131,10 @@ def write_shards(
             if tar is None or tar.offset + _tar_bytes(len(audio)) + _tar_bytes(len(encoded)) > limit:
                 if tar is not None:
                     tar.close()
+                    shard.close()
                 result.shards.append(out_dir / SHARD_PATTERN.format(len(result.shards)))
-                tar = tarfile.open(result.shards[-1], "w", format=tarfile.USTAR_FORMAT)
+                f = shard.enter_context(atomic_write(result.shards[-1], "wb"))
+                tar = tarfile.open(fileobj=f, mode="w", format=tarfile.USTAR_FORMAT)
             key = sample_key(position, utt)
             offset = _member(tar, f"{key}.{audio_format}", audio)
             _member(tar, f"{key}.json", encoded)
@@ -137,9 +148,12 @@ def write_shards(
             )
             result.utterances += 1
             result.seconds += meta["duration"]
-    finally:
-        if tar is not None:
-            tar.close()
+    except BaseException:
+        shard.__exit__(*sys.exc_info())  # the partial shard is removed, the earlier file kept
+        raise
+    if tar is not None:
+        tar.close()
+        shard.close()
     for stale in set(out_dir.glob("shard-*.tar")) - set(result.shards):  # left by an earlier, larger run
         stale.unlink()
     write_manifest(result.manifest, rows)

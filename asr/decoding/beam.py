@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 from asr.config import ConfigError, check_type
 from asr.decoding.base import Hypothesis
+from asr.outputs import atomic_write
 from asr.text.tokenizer import Tokenizer, TokenizerError
 
 BLANK_TOKEN = "-"
@@ -114,7 +115,8 @@ def write_lexicon(words: Iterable[str], tokenizer: Tokenizer, path: str | os.Pat
             bad.append(word)
     if bad:
         raise TokenizerError(f"cannot spell these lexicon words with the tokenizer: {bad}")
-    Path(path).write_text("".join(lines), encoding="utf-8")
+    with atomic_write(path) as f:
+        f.write("".join(lines))
 
 
 def read_lexicon(path: str | os.PathLike, tokens: list[str]) -> dict[str, list[list[int]]]:
@@ -253,9 +255,8 @@ class BeamSearchDecoder:
         except RuntimeError as e:  # KenLM's load errors surface as RuntimeError
             if not options.lm:
                 raise
-            raise DecoderFileError(
-                f"{options.lm}: cannot load language model: {str(e).strip().splitlines()[-1]}"
-            ) from e
+            why = " ".join(line.strip() for line in str(e).splitlines() if line.strip())  # KenLM's whole message
+            raise DecoderFileError(f"{options.lm}: cannot load language model: {why}") from e
 
     def decode(self, log_probs: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
         """Best hypothesis for each utterance of a (B, T, V) batch of CTC log-probabilities."""

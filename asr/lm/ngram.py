@@ -32,9 +32,9 @@ import subprocess
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal, TextIO
 
+from asr.outputs import atomic_write
 from asr.text import UnspellableError, normalize_text
 
 log = logging.getLogger(__name__)
@@ -199,6 +199,9 @@ def _check_order(order: int) -> None:
         raise LMBuildError(f"order must be a positive integer, not {order!r}")
 
 
+KENLM_MAX_ORDER = 6  # the highest order the KenLM inside flashlight-text (the beam decoder's) is compiled for
+
+
 def _sentences_or_error(lines: Iterable[str]) -> tuple[list[tuple[str, ...]], int]:
     sentences, empty = normalized_sentences(lines)
     if not sentences:
@@ -253,12 +256,12 @@ def _find_lmplz(use_lmplz: UseLmplz) -> str | None:
     return found
 
 
-def _run_lmplz(lmplz: str, sentences: list[tuple[str, ...]], out_path: Path, order: int) -> None:
-    """Build the ARPA file with KenLM's lmplz from the already normalized sentences."""
+def _run_lmplz(lmplz: str, sentences: list[tuple[str, ...]], out: TextIO, order: int) -> None:
+    """Write the ARPA model to ``out`` with KenLM's lmplz from the already normalized sentences."""
     text = "".join(" ".join(words) + "\n" for words in sentences)
-    command = [lmplz, "-o", str(order), "--discount_fallback", "--arpa", str(out_path)]
+    command = [lmplz, "-o", str(order), "--discount_fallback"]
     try:
-        result = subprocess.run(command, input=text, capture_output=True, text=True, check=False)
+        result = subprocess.run(command, input=text, stdout=out, stderr=subprocess.PIPE, text=True, check=False)
     except OSError as e:
         raise LMBuildError(f"cannot run {lmplz}: {e}") from e
     if result.returncode != 0:
@@ -269,25 +272,22 @@ def build_lm(
     lines: Iterable[str], out_path: str | os.PathLike, order: int = 3, use_lmplz: UseLmplz = "auto"
 ) -> LMSummary:
     """Write an ARPA model of ``lines`` to ``out_path``: with KenLM's lmplz when it is on PATH and
-    ``use_lmplz`` allows it ("auto", "always"), else with the pure-Python builder.
+    ``use_lmplz`` allows it ("auto", "always"), else with the pure-Python builder. The order is
+    at most ``KENLM_MAX_ORDER``, the most the beam decoder loads.
 
     Lines are normalized with :func:`asr.text.normalize_text` either way. The file appears only when
     complete; a failed build leaves no partial file.
     """
     _check_order(order)
+    if order > KENLM_MAX_ORDER:
+        raise LMBuildError(f"order {order}: the beam decoder's KenLM loads models of order {KENLM_MAX_ORDER} at most")
     lmplz = _find_lmplz(use_lmplz)
     sentences, empty = _sentences_or_error(lines)
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = out_path.with_name(out_path.name + ".partial")
-    try:
+    with atomic_write(out_path) as f:
         if lmplz:
-            _run_lmplz(lmplz, sentences, partial, order)
-            summary = LMSummary(order, arpa_header_counts(partial), len(sentences), empty, "lmplz")
+            _run_lmplz(lmplz, sentences, f, order)
         else:
-            with partial.open("w", encoding="utf-8") as f:
-                summary = _write_model(sentences, empty, f, order)
-        os.replace(partial, out_path)
-    finally:
-        partial.unlink(missing_ok=True)
+            summary = _write_model(sentences, empty, f, order)
+    if lmplz:
+        return LMSummary(order, arpa_header_counts(out_path), len(sentences), empty, "lmplz")
     return summary
