@@ -12,8 +12,8 @@ import warnings
 
 import numpy as np
 import soundfile as sf
+import soxr
 import torch
-import torchaudio.functional as AF
 
 
 class AudioError(RuntimeError):
@@ -107,7 +107,16 @@ def load_audio(
 ) -> torch.Tensor:
     """Load ``path`` (or its ``byte_range``) as 1-D float32: channels averaged, resampled to ``sample_rate``."""
     data, rate = read_audio(path, offset, duration, byte_range)
-    wav = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))
-    if rate != sample_rate:
-        wav = AF.resample(wav, rate, sample_rate)
-    return wav
+    return resample(torch.from_numpy(np.ascontiguousarray(data.mean(axis=1))), rate, sample_rate)
+
+
+def resample(wav: torch.Tensor, source_rate: float, target_rate: float) -> torch.Tensor:
+    """A 1-D float32 waveform at ``source_rate`` resampled to ``target_rate`` with libsoxr (high quality).
+
+    Memory stays bounded for any pair of rates, fractional ones too: a polyphase resampler
+    whose filter is sized by the quality, not by the rates' greatest common divisor.
+    """
+    if source_rate == target_rate:
+        return wav
+    out = soxr.resample(wav.numpy().astype(np.float32, copy=False), source_rate, target_rate, quality="HQ")
+    return torch.from_numpy(out)

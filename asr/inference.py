@@ -328,6 +328,8 @@ class Transcriber:
         for index, source in enumerate(tqdm(sources, desc="transcribing", unit="file", disable=not progress)):
             try:
                 total = source.duration or source.length()
+                if not total > 0:  # as read_audio says of every empty read, in every command
+                    raise AudioError(f"{source.path}: contains no samples")
                 results[index].duration = total
                 whole = self._fits_one_window(total)
                 if not whole and (self.min_pause or self.snap_words):  # one streamed pass, before the windows
@@ -345,8 +347,9 @@ class Transcriber:
                         forward_pending()
                         yield from ready()
                     pending.append((window, wav))
-            except AudioError as e:
-                results[index].error = str(e)
+            except Exception as e:  # whatever goes wrong with one file is that file's error, never the run's
+                why = str(e) if isinstance(e, AudioError) else f"{source.path}: {type(e).__name__}: {e}"
+                results[index].error = why
                 pending[:] = [(w, wav) for w, wav in pending if w.source != index]
                 complete[index] = True
         forward_pending()

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -48,3 +50,50 @@ def test_header_only_wav_has_no_samples(tmp_path):
     path = write_wav(tmp_path / "silent.wav", np.zeros(0, np.float32))
     with pytest.raises(AudioError, match="no samples"):
         load_audio(path)
+
+
+MEASURE_PEAK = """
+import resource, sys
+import torch
+from asr.audio import load_audio
+load_audio(sys.argv[1], 16000)  # warm up on a 16 kHz file: imports, allocator
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for path in sys.argv[2:]:
+    wav = load_audio(path, 16000)
+    assert abs(wav.numel() - 60 * 16000) <= 16, wav.numel()
+    del wav
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) // 1024)
+"""
+
+
+def test_a_minute_at_awkward_rates_resamples_in_bounded_memory(tmp_path):
+    """Rates whose ratio to 16 kHz has large terms made a resampling kernel of gigabytes."""
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(0)
+    warm = write_wav(tmp_path / "warm.wav", tone(1.0))
+    paths = []
+    for rate in (4001, 11127, 44101, 191999):
+        samples = (0.1 * rng.standard_normal(60 * rate)).astype(np.float32)
+        paths.append(str(write_wav(tmp_path / f"{rate}.wav", samples, rate)))
+    run = subprocess.run(
+        [sys.executable, "-c", MEASURE_PEAK, str(warm), *paths],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert int(run.stdout) < 300  # MB over the warmed-up peak; the 16-bit files take 2-23 MB on disk
+
+
+def test_resampling_keeps_a_tone_where_it_was(tmp_path):
+    from asr.audio import resample
+
+    rate = 11127
+    wav = torch.from_numpy(tone(1.0, rate=rate, freq=440.0))
+    out = resample(wav, rate, 16000).numpy()
+    assert abs(out.size - 16000) <= 1
+    peak = np.argmax(np.abs(np.fft.rfft(out))) * 16000 / out.size
+    assert abs(peak - 440.0) < 2

@@ -174,3 +174,30 @@ def test_one_path_is_one_source_not_its_characters(model, tmp_path):
     for one in (str(path), path):
         results = list(transcriber.transcribe(one))
         assert len(results) == 1 and results[0].error is None and results[0].source.path == str(path)
+
+
+def test_any_failure_reading_one_file_is_that_files_error(model, tmp_path, monkeypatch):
+    import asr.inference
+
+    good, odd = tmp_path / "good.wav", tmp_path / "odd.wav"
+    for path in (good, odd):
+        sf.write(path, speechlike(1.0), 16000)
+    real = asr.inference.load_audio
+
+    def load(path, *args, **kwargs):
+        if str(path) == str(odd):
+            raise RuntimeError("out of memory")  # what a resampler once raised
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(asr.inference, "load_audio", load)
+    results = list(Transcriber(model, device="cpu").transcribe([str(good), str(odd), str(good)]))
+    assert [r.error for r in results] == [None, f"{odd}: RuntimeError: out of memory", None]
+    assert results[0].text == results[2].text
+
+
+def test_audio_with_no_samples_is_an_error_as_in_every_command(model, tmp_path):
+    empty, good = tmp_path / "empty.wav", tmp_path / "good.wav"
+    sf.write(empty, np.zeros(0, np.float32), 16000)
+    sf.write(good, speechlike(1.0), 16000)
+    results = list(Transcriber(model, device="cpu").transcribe([str(empty), str(good)]))
+    assert results[0].error == f"{empty}: contains no samples" and results[1].error is None

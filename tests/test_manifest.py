@@ -44,3 +44,34 @@ def test_several_manifests_read_as_one(tmp_path):
     assert read_manifests(str(tmp_path / "b.jsonl")).path == str(tmp_path / "b.jsonl")
     with pytest.raises(ManifestError):
         read_manifests([])
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        '{"audio_filepath": "a.wav", "duration": 1.0, "offset": NaN, "text": "x"}',
+        '{"audio_filepath": "a.wav", "duration": Infinity, "text": "x"}',
+        '{"audio_filepath": "a.wav", "duration": "nan", "text": "x"}',
+        '{"audio_filepath": "a.wav", "duration": 1.0, "offset": "-inf", "text": "x"}',
+        '{"audio_filepath": "a.wav", "duration": true, "text": "x"}',
+        '{"audio_filepath": "a.wav", "duration": 1.0, "text": "x", "words": [{"word": "x", "start": NaN, "end": 1}]}',
+        '{"audio_filepath": "a.wav", "duration": 1.0, "text": "x", "words": [{"word": "x", "start": 0.5, "end": 0.1}]}',
+        '{"audio_filepath": "a.wav", "duration": 1.0, "text": "x", "words": "x"}',
+    ],
+)
+def test_non_finite_or_out_of_range_numbers_skip_the_row(tmp_path, row):
+    path = tmp_path / "m.jsonl"
+    words = [{"word": "y", "start": 0.1, "end": 0.4}]
+    good = json.dumps({"audio_filepath": "b.wav", "duration": 1.0, "text": "y", "words": words})
+    path.write_text(f"{row}\n{good}\n")
+    manifest = read_manifest(path)
+    assert [u.text for u in manifest.utterances] == ["y"] and [n for n, _ in manifest.skipped] == [1]
+
+
+def test_a_line_that_is_not_utf8_skips_that_line_only(tmp_path):
+    path = tmp_path / "m.jsonl"
+    rows = [json.dumps({"audio_filepath": f"{n}.wav", "duration": 1.0, "text": t}) for n, t in enumerate("abc")]
+    path.write_bytes("\n".join(rows).replace('"b"', '"b\udcff"', 1).encode("utf-8", "surrogateescape") + b"\n")
+    manifest = read_manifest(path)
+    assert [u.text for u in manifest.utterances] == ["a", "c"]
+    assert manifest.skipped[0][0] == 2 and "utf-8" in manifest.skipped[0][1]

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from asr.outputs import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +75,10 @@ def _parse_row(row: Any, base: Path) -> Utterance:
         raise ValueError("audio_filepath is not a non-empty string")
     if not isinstance(text, str):
         raise ValueError("text is not a string")
-    try:
-        duration = float(row["duration"])
-        offset = float(row.get("offset", 0.0))
-    except (TypeError, ValueError):
-        raise ValueError("duration/offset is not a number") from None
+    duration, offset = _number(row, "duration"), _number(row, "offset", 0.0)
     if not duration > 0 or offset < 0:
         raise ValueError(f"bad duration {duration} or offset {offset}")
-    words = row.get("words")
+    words = _words(row.get("words"))
     return Utterance(
         audio_filepath=str(base / path) if not os.path.isabs(path) else path,
         duration=duration,
@@ -87,9 +86,38 @@ def _parse_row(row: Any, base: Path) -> Utterance:
         offset=offset,
         speaker=None if row.get("speaker") is None else str(row["speaker"]),
         id=None if row.get("id") is None else str(row["id"]),
-        words=tuple(words) if isinstance(words, list) else None,
+        words=words,
         byte_range=_byte_range(row),
     )
+
+
+def _number(row: dict[str, Any], key: str, default: float | None = None) -> float:
+    """A finite number field (JSON allows NaN and Infinity, which pass every comparison test wrongly)."""
+    value = row.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{key} {value!r} is not a number")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{key} {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{key} {value!r} is not a finite number")
+    return number
+
+
+def _words(words: Any) -> tuple[dict[str, Any], ...] | None:
+    """Reference word times: each ``{word, start, end}`` with finite times, ``0 <= start <= end``."""
+    if words is None:
+        return None
+    if not isinstance(words, list):
+        raise ValueError("words is not a list")
+    for word in words:
+        if not isinstance(word, dict) or not isinstance(word.get("word"), str):
+            raise ValueError(f"words entry {word!r} is not a {{word, start, end}} object")
+        start, end = _number(word, "start"), _number(word, "end")
+        if not 0 <= start <= end:
+            raise ValueError(f"word {word['word']!r} has start {start} and end {end}")
+    return tuple(words)
 
 
 def _byte_range(row: dict[str, Any]) -> tuple[int, int] | None:
@@ -106,8 +134,8 @@ def read_manifest(path: str | os.PathLike) -> Manifest:
     """Read a manifest, skipping (and logging) rows that are malformed."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
+        lines = path.read_bytes().splitlines()  # decoded line by line: one bad byte loses one row
+    except OSError as e:
         raise ManifestError(f"{path}: cannot read manifest: {e}") from e
     base = path.resolve().parent
     utterances, skipped = [], []
@@ -115,8 +143,8 @@ def read_manifest(path: str | os.PathLike) -> Manifest:
         if not line.strip():
             continue
         try:
-            utterances.append(_parse_row(json.loads(line), base))
-        except ValueError as e:  # json.JSONDecodeError is a ValueError
+            utterances.append(_parse_row(json.loads(line.decode("utf-8")), base))
+        except ValueError as e:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
             skipped.append((number, str(e)))
     if skipped:
         first = "; ".join(f"line {n}: {why}" for n, why in skipped[:3])
@@ -139,12 +167,12 @@ def read_manifests(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> Ma
 
 
 def write_manifest(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> int:
-    """Write rows as JSON lines; audio paths inside the manifest's folder become relative."""
+    """Write rows as JSON lines (atomically); audio paths inside the manifest's folder become relative."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     base = path.resolve().parent
     count = 0
-    with path.open("w", encoding="utf-8") as f:
+    with atomic_write(path) as f:
         for row in rows:
             row = dict(row)
             audio = Path(row["audio_filepath"]).resolve()
