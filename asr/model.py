@@ -183,3 +183,12 @@ def build_recognizer(
     features = structured(FeatureConfig, features, "features.")
     model = structured(ModelConfig, model, "model.")
     return SpeechRecognizer(Frontend(features), AcousticModel(features.n_mels, vocab_size, model))
+
+
+def build_acoustic(
+    features: FeatureConfig | Mapping[str, Any], model: ModelConfig | Mapping[str, Any], vocab_size: int
+) -> AcousticModel:
+    """The acoustic model alone (it allocates no memory under ``torch.device("meta")``, which shows the
+    weight shapes a config implies: ``asr.model_file`` checks a file's weights against them)."""
+    features = structured(FeatureConfig, features, "features.")
+    return AcousticModel(features.n_mels, vocab_size, structured(ModelConfig, model, "model."))

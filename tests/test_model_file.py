@@ -66,3 +66,45 @@ def test_loading_checks_the_stored_config_against_its_schemas(tmp_path):
         torch.save({**payload, "config": {**payload["config"], section: bad}}, tmp_path / "bad.pt")
         with pytest.raises(ModelFileError, match=f"bad.pt: not a valid model file .*{message}"):
             load_model(tmp_path / "bad.pt")
+
+
+def _payload():
+    return torch.load(FIXTURES / "tiny_model.pt", weights_only=True)
+
+
+def test_decoder_resources_stored_in_a_model_file_are_never_read(tmp_path):
+    from asr.inference import Transcriber
+
+    payload = _payload()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the first line of a private file\n")
+    payload["config"]["decoder"] = {"type": "beam", "lm": str(secret), "lexicon": "/dev/zero", "lm_weight": 0.5}
+    torch.save(payload, tmp_path / "m.pt")
+    loaded = load_model(tmp_path / "m.pt")
+    assert loaded.config["decoder"] == {"type": "beam", "lm_weight": 0.5}
+    transcriber = Transcriber.from_file(tmp_path / "m.pt", device="cpu")  # opens neither file
+    assert type(transcriber.decoder).__name__ == "BeamSearchDecoder"
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda p: p.pop("config"), "KeyError: 'config'"),
+        (lambda p: p["config"].pop("model"), "'model' is not a mapping"),
+        (lambda p: p["config"]["features"].update(sample_rate=0), "features.sample_rate=0"),
+        (lambda p: p["config"]["features"].update(sample_rate=10**9), "features.sample_rate 1000000000 is not from"),
+        (lambda p: p["config"]["features"].update(n_mels=10**6), "n_mels"),
+        (lambda p: p["config"]["model"].update(hidden_size=10**6), "acoustic.lstm"),  # refused before allocating
+        (lambda p: p["config"]["model"].update(num_layers="two"), "model.num_layers"),
+        (lambda p: p["state_dict"].pop("acoustic.output.weight"), "missing \\['acoustic.output.weight'\\]"),
+        (lambda p: p.update(state_dict=[1, 2]), "state_dict is not a mapping"),
+        (lambda p: p.update(tokenizer={"kind": "nope"}), "unknown tokenizer kind"),
+        (lambda p: p.update(frame_offset=float("nan")), "frame_offset"),
+    ],
+)
+def test_structural_problems_are_model_file_errors(tmp_path, damage, message):
+    payload = _payload()
+    damage(payload)
+    torch.save(payload, tmp_path / "bad.pt")
+    with pytest.raises(ModelFileError, match=f"bad.pt: not a valid model file .*{message}"):
+        load_model(tmp_path / "bad.pt")
