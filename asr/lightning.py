@@ -80,9 +80,7 @@ class ASRModule(L.LightningModule):
             return
         loss, log_probs, out_lengths = self._loss(batch, augment=False)
         hyps = [self.tokenizer.decode(h.tokens) for h in self.decoder.decode(log_probs, out_lengths)]
-        refs = [
-            self.tokenizer.decode(t[:n].tolist()) for t, n in zip(batch["targets"], batch["target_lengths"].tolist())
-        ]
+        refs = batch["texts"]  # the whole normalized text, characters the model cannot spell included
         self.val_wer.update(hyps, refs)
         self.val_cer.update(hyps, refs)
         size = len(hyps)

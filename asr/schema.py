@@ -85,6 +85,7 @@ class TrainConfig:
     seed: int = 0
     output_dir: str = "exp/${now:%Y-%m-%d_%H-%M-%S}"
     resume: str | None = None  # a Lightning checkpoint (e.g. ${output_dir}/checkpoints/last.ckpt) to continue from
+    overwrite: bool = False  # start afresh in an output_dir holding another run (its checkpoints, logs, model removed)
     checkpoint_every_n_steps: int | None = None  # also write checkpoints/last.ckpt every N optimizer steps
     compile: bool = False  # torch.compile the acoustic model
     average_best: int = 1  # model.pt from the mean weights of this many best checkpoints (by dev WER)

@@ -17,6 +17,7 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelChec
 from lightning.pytorch.loggers import Logger
 
 from asr.audio import AudioError
+from asr.checkpoints import AtomicCheckpointIO, LastCheckpoint, average_weights, inside, load_checkpoint
 from asr.config import plain
 from asr.data.datamodule import ASRDataModule
 from asr.data.dataset import LabeledSet, load_utterance, select_trainable
@@ -24,6 +25,8 @@ from asr.data.manifest import Manifest, read_manifests
 from asr.features import FeatureConfig, LogMel, compute_stats
 from asr.lightning import ASRModule
 from asr.model_file import LoadedModel, save_model
+from asr.outputs import remove_partials
+from asr.run_folder import CHECKPOINTS, MODEL_FILE, claim_output_dir, is_first_process
 from asr.run_record import write_run_record
 from asr.schema import LOGGERS, DataConfig, TrainConfig, train_config
 from asr.text import Tokenizer, UnspellableError, build_tokenizer, normalize_text
@@ -36,8 +39,6 @@ logging.getLogger("lightning").handlers.clear()
 # ASRDataModule's checkpointed state resumes a run mid-epoch; Lightning only knows of data loaders
 # that save a state of their own, and would warn that resuming mid-epoch is unreliable.
 warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch ended")
-
-MODEL_FILE = "model.pt"
 
 
 def _readable_waveforms(manifest: Manifest, sample_rate: int, limit: int):
@@ -55,9 +56,15 @@ def feature_stats(manifest: Manifest, features: FeatureConfig) -> tuple[torch.Te
 
 
 def _labeled(
-    manifest: Manifest, tokenizer: Tokenizer, module: ASRModule, data: DataConfig, max_speedup: float
+    manifest: Manifest,
+    tokenizer: Tokenizer,
+    module: ASRModule,
+    data: DataConfig,
+    max_speedup: float,
+    scored: bool = False,
 ) -> LabeledSet:
-    """The rows of ``manifest`` the model can learn from, even when augmentation shortens them ``max_speedup`` times."""
+    """The rows of ``manifest`` the model can learn from, even when augmentation shortens them ``max_speedup`` times;
+    ``scored`` (validation) also keeps rows with characters outside the vocabulary (see ``select_trainable``)."""
     recognizer = module.recognizer
     sample_rate = recognizer.frontend.sample_rate
 
@@ -65,7 +72,7 @@ def _labeled(
         samples = torch.tensor([int(seconds * sample_rate / max_speedup)])
         return int(recognizer.acoustic.output_lengths(recognizer.frontend.logmel.num_frames(samples)).item())
 
-    return select_trainable(manifest, tokenizer, output_frames, data.max_duration or float("inf"))
+    return select_trainable(manifest, tokenizer, output_frames, data.max_duration or float("inf"), scored)
 
 
 def _spelled(text: str) -> str | None:
@@ -101,6 +108,10 @@ def train(
     """
     output_dir = Path(output_dir)
     config = train_config(config)
+    if is_first_process():
+        claim_output_dir(output_dir, config.resume, config.overwrite)
+        for folder in (output_dir, output_dir / CHECKPOINTS):  # what a killed run was writing
+            remove_partials(folder)
     L.seed_everything(config.seed, workers=True)
     data, features, augment = config.data, config.features, config.augment
     train_manifest, val_manifest = read_manifests(data.train_manifest), read_manifests(data.val_manifest)
@@ -114,7 +125,7 @@ def train(
     speeds = list(augment.speed_perturb)
     datamodule = ASRDataModule(
         train=_labeled(train_manifest, tokenizer, module, data, max(speeds, default=1.0) * module.augment.tempo.high),
-        val=_labeled(val_manifest, tokenizer, module, data, 1.0),
+        val=_labeled(val_manifest, tokenizer, module, data, 1.0, scored=True),
         sample_rate=features.sample_rate,
         max_batch_seconds=data.max_batch_seconds,
         max_batch_size=data.max_batch_size,
@@ -124,42 +135,35 @@ def train(
         edge_silence=augment.edge_silence,
         seed=config.seed,
     )
-    checkpoint = ModelCheckpoint(
-        dirpath=output_dir / "checkpoints",
+    checkpoints = output_dir / CHECKPOINTS
+    best_checkpoints = ModelCheckpoint(
+        dirpath=checkpoints,
         filename="best-{epoch:02d}-{val_wer:.4f}",
         monitor="val_wer",
         mode="min",
         save_top_k=config.average_best,
-        save_last=True,
     )
-    callbacks = [checkpoint, LearningRateMonitor(logging_interval="step"), *callbacks]
-    if config.checkpoint_every_n_steps:
-        # last.ckpt every N optimizer steps too: a killed run loses at most N steps and resumes mid-epoch.
-        callbacks.append(
-            ModelCheckpoint(
-                dirpath=output_dir / "checkpoints",
-                every_n_train_steps=config.checkpoint_every_n_steps,
-                save_top_k=0,
-                save_last=True,
-            )
-        )
+    # last.ckpt after every validation, epoch and N optimizer steps: a killed run loses at most N steps.
+    last = LastCheckpoint(checkpoints, config.checkpoint_every_n_steps)
+    callbacks = [best_checkpoints, last, LearningRateMonitor(logging_interval="step"), *callbacks]
     trainer = L.Trainer(
         **{
             **config.trainer,
             "default_root_dir": str(output_dir),
             "callbacks": callbacks,
             "logger": _loggers(config, output_dir),
+            "plugins": [AtomicCheckpointIO()],
             # Batches are split across ranks by DurationBatchSampler itself.
             "use_distributed_sampler": False,
         }
     )
     if trainer.is_global_zero:
         write_run_record(output_dir, resolved)
-    trainer.fit(module, datamodule=datamodule, ckpt_path=config.resume)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=config.resume, weights_only=True)
     model_path = output_dir / MODEL_FILE
     if trainer.is_global_zero:
-        best = sorted(checkpoint.best_k_models, key=lambda path: checkpoint.best_k_models[path].item())
-        best = best or ([checkpoint.last_model_path] if checkpoint.last_model_path else [])
+        scores = best_checkpoints.best_k_models
+        best = inside(checkpoints, sorted(scores, key=lambda path: float(scores[path])))[: config.average_best]
         if best:
             module = averaged_checkpoints(best)
         exported = {k: resolved[k] for k in ("features", "model", "decoder")}
@@ -181,14 +185,8 @@ def _word_time_offset(model: LoadedModel, val_manifest: Manifest) -> float | Non
 
 def averaged_checkpoints(paths: Sequence[str | os.PathLike]) -> ASRModule:
     """The module of ``paths[0]`` with every floating-point weight replaced by its mean over all ``paths``."""
-    module = ASRModule.load_from_checkpoint(paths[0], map_location="cpu")
+    module = ASRModule.load_from_checkpoint(paths[0], map_location="cpu", weights_only=True)
     if len(paths) > 1:
-        others = [torch.load(path, map_location="cpu", weights_only=False)["state_dict"] for path in paths[1:]]
-        states = [module.state_dict(), *others]
-        module.load_state_dict(
-            {
-                name: torch.stack([state[name] for state in states]).mean(0) if value.is_floating_point() else value
-                for name, value in states[0].items()
-            }
-        )
+        others = [load_checkpoint(path)["state_dict"] for path in paths[1:]]
+        module.load_state_dict(average_weights([module.state_dict(), *others]))
     return module

@@ -83,6 +83,15 @@ def test_resume_continues_from_the_checkpoint(trained):
     assert torch.load(last, weights_only=False)["global_step"] > 3
 
 
+def test_rerunning_into_a_used_output_dir_is_refused_with_one_line(trained):
+    _, exp, manifests = trained
+    model, config = (exp / "model.pt").read_bytes(), (exp / ".hydra" / "config.yaml").read_text()
+    run = asr("train", "recipes/digits", f"output_dir={exp}", *manifests, *TINY, "trainer.max_steps=2")
+    assert run.returncode == 2
+    assert "holds another run" in run.stderr and "overwrite=true" in run.stderr and "Traceback" not in run.stderr
+    assert (exp / "model.pt").read_bytes() == model and (exp / ".hydra" / "config.yaml").read_text() == config
+
+
 def test_transcribe_writes_good_files_and_names_bad_ones(trained, tmp_path):
     data, exp, _ = trained
     rows = [json.loads(line) for line in (data / "test.jsonl").read_text().splitlines()]

@@ -180,7 +180,7 @@ def synthetic_utterances(
         seconds = durations[i]
         tokens = torch.randint(1, vocab_size, (max(1, round(seconds * CHARS_PER_SECOND)),), generator=gen)
         wav = 0.1 * torch.randn(int(seconds * sample_rate), generator=gen)
-        items[i] = {"index": i, "wav": wav, "tokens": tokens}
+        items[i] = {"index": i, "wav": wav, "tokens": tokens, "text": ""}  # training only: no reference text
     return items
 
 

@@ -30,22 +30,25 @@ def _run(cfg: DictConfig) -> None:
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
     from asr.data.manifest import ManifestError
+    from asr.run_folder import RunFolderError
     from asr.text import TokenizerError
     from asr.train import train
 
     try:
         train(OmegaConf.to_container(cfg, resolve=True), HydraConfig.get().runtime.output_dir)
-    except (ConfigError, ManifestError, TokenizerError, MisconfigurationException) as e:
+    except (ConfigError, ManifestError, RunFolderError, TokenizerError, MisconfigurationException) as e:
         print(f"error: {str(e).strip().splitlines()[0]}", file=sys.stderr)
         raise SystemExit(2) from None
 
 
 def check(hydra_args: list[str]) -> str | None:
     """What is wrong with the run ``hydra_args`` asks for, in one line, or None: its config (schema),
-    its manifests (they exist) and its output folder (writable). Sweeps (``-m``) are checked by Hydra;
-    ``--cfg`` (print the config) only needs a config that composes."""
+    its manifests (they exist) and its output folder (writable, and holding no other run unless resuming
+    or overwriting: checked here, before Hydra writes its own files there). Sweeps (``-m``) are checked by
+    Hydra and each job's ``train``; ``--cfg`` (print the config) only needs a config that composes."""
     from hydra._internal.utils import get_args_parser
 
+    from asr.run_folder import RunFolderError, check_output_dir, is_first_process
     from asr.schema import composed, train_config
 
     args = get_args_parser().parse_args(hydra_args)
@@ -68,7 +71,14 @@ def check(hydra_args: list[str]) -> str | None:
     if accelerator in ("gpu", "cuda") and not _has_cuda():
         return f"trainer.accelerator={accelerator}: this machine has no CUDA GPU (use trainer.accelerator=cpu or auto)"
     problem = unwritable(config.output_dir, folder=True)
-    return f"output_dir={problem}" if problem else None
+    if problem:
+        return f"output_dir={problem}"
+    try:
+        if is_first_process():  # the other ranks start once the first has begun writing there
+            check_output_dir(config.output_dir, config.resume, config.overwrite)
+    except RunFolderError as e:
+        return str(e)
+    return None
 
 
 def hydra_argv(args: list[str]) -> list[str]:

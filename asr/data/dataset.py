@@ -8,10 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
-import torchaudio.functional as AF
 from torch.utils.data import Dataset
 
-from asr.audio import AudioError, load_audio
+from asr.audio import AudioError, load_audio, resample
 from asr.data.manifest import Manifest, Utterance
 from asr.text import Tokenizer, TokenizerError, UnspellableError, normalize_text
 
@@ -30,14 +29,26 @@ def ctc_min_frames(tokens: Sequence[int]) -> int:
 
 @dataclass
 class LabeledSet:
-    """Utterances with their encoded transcripts, ready for a dataset."""
+    """Utterances with their encoded transcripts and the normalized reference texts they are scored against."""
 
     utterances: list[Utterance]
     tokens: list[list[int]]
+    texts: list[str]
 
     @property
     def durations(self) -> list[float]:
         return [u.duration for u in self.utterances]
+
+
+def _spellable(tokenizer: Tokenizer, text: str) -> str:
+    """``text`` without the characters the tokenizer cannot spell."""
+    known = {}
+    for char in set(text) - {" "}:
+        try:
+            known[char] = bool(tokenizer.encode(char))
+        except TokenizerError:
+            known[char] = False
+    return " ".join("".join(c for c in word if known[c]) for word in text.split()).strip()
 
 
 def select_trainable(
@@ -45,23 +56,31 @@ def select_trainable(
     tokenizer: Tokenizer,
     output_frames: Callable[[float], int],
     max_duration: float = float("inf"),
+    scored: bool = False,
 ) -> LabeledSet:
     """Keep the rows a CTC model can learn from; count and log the others by reason.
 
     ``output_frames(seconds)`` gives the model's output frames for that much audio
     (at the shortest speed perturbation), so too-short rows are found without reading audio.
+    ``scored`` (validation) keeps rows with characters outside the vocabulary: their loss
+    uses what can be spelled and their reference text keeps everything, so what the model
+    cannot spell counts as errors instead of leaving the row out of the error rate.
     """
-    kept, tokens, skipped = [], [], Counter()
+    kept, tokens, texts, skipped, unspellable = [], [], [], Counter(), 0
     for utt in manifest.utterances:
         try:
-            ids = tokenizer.encode(normalize_text(utt.text))
-        except TokenizerError:
-            skipped["text outside the vocabulary"] += 1
-            continue
+            text = normalize_text(utt.text)
+            ids = tokenizer.encode(text)
         except UnspellableError as e:
             log.warning("%s: skipped: %s", utt.id or utt.audio_filepath, e)
             skipped["a number whose reading is unclear"] += 1
             continue
+        except TokenizerError:
+            if not scored:
+                skipped["text outside the vocabulary"] += 1
+                continue
+            ids = tokenizer.encode(_spellable(tokenizer, text))
+            unspellable += 1
         if utt.duration > max_duration:
             skipped[f"longer than {max_duration:g} s"] += 1
         elif output_frames(utt.duration) < max(ctc_min_frames(ids), 1):
@@ -69,10 +88,17 @@ def select_trainable(
         else:
             kept.append(utt)
             tokens.append(ids)
+            texts.append(text)
     if skipped:
         reasons = ", ".join(f"{n} {why}" for why, n in skipped.items())
         log.warning("%s: skipped %d of %d utterances: %s", manifest.path, sum(skipped.values()), len(manifest), reasons)
-    return LabeledSet(kept, tokens)
+    if unspellable:
+        log.warning(
+            "%s: %d utterances have characters outside the vocabulary; they are scored, those characters as errors",
+            manifest.path,
+            unspellable,
+        )
+    return LabeledSet(kept, tokens, texts)
 
 
 class UtteranceDataset(Dataset):
@@ -116,7 +142,7 @@ class UtteranceDataset(Dataset):
             speed = self.speeds[int(torch.randint(len(self.speeds), ()))]
             if speed != 1.0:
                 # Resampling from speed*rate to rate plays the audio `speed` times faster, as in Kaldi's recipes.
-                wav = AF.resample(wav, int(round(self.sample_rate * speed)), self.sample_rate)
+                wav = resample(wav, self.sample_rate * speed, self.sample_rate)
         if self.gain_db:
             low, high = self.gain_db
             wav = wav * 10 ** ((low + (high - low) * float(torch.rand(()))) / 20)
@@ -124,7 +150,8 @@ class UtteranceDataset(Dataset):
             low, high = self.edge_silence
             before, after = (round((low + (high - low) * float(u)) * self.sample_rate) for u in torch.rand(2))
             wav = torch.nn.functional.pad(wav, (before, after))
-        return {"index": index, "wav": wav, "tokens": torch.tensor(self.data.tokens[index], dtype=torch.long)}
+        tokens = torch.tensor(self.data.tokens[index], dtype=torch.long)
+        return {"index": index, "wav": wav, "tokens": tokens, "text": self.data.texts[index]}
 
 
 def collate(items: list[dict | None]) -> dict[str, torch.Tensor | int]:
@@ -140,5 +167,6 @@ def collate(items: list[dict | None]) -> dict[str, torch.Tensor | int]:
         else torch.zeros(0, 0, dtype=torch.long),
         "target_lengths": torch.tensor([t.numel() for t in tokens], dtype=torch.long),
         "indices": torch.tensor([item["index"] for item in good], dtype=torch.long),
+        "texts": [item["text"] for item in good],
         "failed": len(items) - len(good),
     }
