@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torchaudio.functional as AF
 from tqdm import tqdm
 
-from asr.audio import AudioError, audio_duration, load_audio
+from asr.audio import AudioError, audio_duration, load_audio, resample
 from asr.config import decoder_config
 from asr.data.manifest import Utterance
 from asr.decoding import Decoder, build_decoder
@@ -95,7 +94,7 @@ class AudioSource:
         start = round((self.offset + offset) * self.sample_rate)
         stop = None if duration is None else start + round(duration * self.sample_rate)
         wav = self.samples[start:stop]
-        return wav if self.sample_rate == sample_rate else AF.resample(wav, self.sample_rate, sample_rate)
+        return resample(wav, self.sample_rate, sample_rate)  # as load_audio resamples a file
 
     def energies_db(self, sample_rate: int, duration: float) -> torch.Tensor:
         """10 ms frame energies of ``duration`` seconds, read in one streamed pass for a file."""
