@@ -144,6 +144,23 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return device
 
 
+RUNTIMES = ("auto", "torch", "onnx")
+
+
+def open_model(
+    path: str | os.PathLike, runtime: str = "auto", device: str = "cpu", threads: int | None = None
+) -> LoadedModel:
+    """A model file run by PyTorch, or an exported ONNX file run by ONNX Runtime: ``runtime`` ``onnx``,
+    or ``auto`` and a ``.onnx`` name. ``threads`` sets ONNX Runtime's threads (PyTorch's are process-wide)."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
+    if runtime == "onnx" or (runtime == "auto" and str(path).lower().endswith(".onnx")):
+        from asr.onnx_model import load_onnx_model
+
+        return load_onnx_model(path, threads, device)
+    return load_model(path)
+
+
 class Transcriber:
     """Batched, chunked inference with a loaded model.
 
@@ -166,7 +183,7 @@ class Transcriber:
         self.model = model
         self.recognizer = model.recognizer.to(self.device).eval()
         self.decoder = decoder or build_decoder(model.config.get("decoder") or {}, model.tokenizer)
-        self.sample_rate = self.recognizer.frontend.sample_rate
+        self.sample_rate = self.recognizer.sample_rate
         self.max_batch_seconds = max_batch_seconds
         self.min_samples = self.recognizer.min_samples()
         self.frame = self.recognizer.seconds_per_output_frame
@@ -183,10 +200,17 @@ class Transcriber:
             )
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike, decoder_overrides: Sequence[str] = (), **kwargs) -> Transcriber:
-        """A transcriber for a model file, decoding as its saved config says unless ``decoder_overrides``
-        (``decoder=beam decoder.lm=...``) change it."""
-        model = load_model(path)
+    def from_file(
+        cls,
+        path: str | os.PathLike,
+        decoder_overrides: Sequence[str] = (),
+        runtime: str = "auto",
+        threads: int | None = None,
+        **kwargs,
+    ) -> Transcriber:
+        """A transcriber for a model file or an exported ONNX file (see ``open_model``), decoding as its
+        saved config says unless ``decoder_overrides`` (``decoder=beam decoder.lm=...``) change it."""
+        model = open_model(path, runtime, str(resolve_device(kwargs.get("device", "auto"))), threads)
         config = decoder_config(model.config.get("decoder") or {}, list(decoder_overrides))
         return cls(model, build_decoder(config, model.tokenizer), **kwargs)
 

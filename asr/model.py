@@ -77,7 +77,7 @@ def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tens
     steps = torch.arange(x.shape[1], device=x.device)
     index = lengths[:, None] - 1 - steps
     index = torch.where(index >= 0, index, steps)
-    return x.gather(1, index[:, :, None].expand_as(x))
+    return x.gather(1, index[:, :, None].expand(-1, -1, x.shape[2]))  # expand_as exports with a fixed time axis
 
 
 class BiLSTM(nn.LSTM):
@@ -143,7 +143,8 @@ class AcousticModel(nn.Module):
 
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out_lengths = self.output_lengths(lengths)
-        if (out_lengths <= 0).any():
+        # Export traces the graph for every input; the check needs values, so callers of an export check instead.
+        if not torch.compiler.is_exporting() and (out_lengths <= 0).any():
             raise ValueError("an utterance is too short for the model's subsampling (need at least 7 frames)")
         y = self.lstm(self.subsampling(feats), out_lengths)
         # Log-softmax in float32 also under mixed precision: CTC needs accurate log-probabilities.
@@ -157,6 +158,10 @@ class SpeechRecognizer(nn.Module):
         super().__init__()
         self.frontend = frontend
         self.acoustic = acoustic
+
+    @property
+    def sample_rate(self) -> int:
+        return self.frontend.sample_rate
 
     @property
     def seconds_per_output_frame(self) -> float:

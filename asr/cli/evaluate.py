@@ -13,7 +13,7 @@ from asr.outputs import OutputError, atomic_write, refuse_inputs
 
 def register(p: argparse.ArgumentParser) -> None:
     """The arguments of `evaluate`."""
-    p.add_argument("model", help="model file written by training (model.pt)")
+    p.add_argument("model", help="model file written by training (model.pt), or exported by asr export (.onnx)")
     p.add_argument("manifest", help="JSON-lines manifest with reference text")
     p.add_argument(
         "overrides", nargs="*", metavar="OVERRIDE", help="decoder settings: decoder=beam decoder.lm=lm.arpa ..."
@@ -23,6 +23,12 @@ def register(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--summary", help="also write the totals here as JSON")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    p.add_argument(
+        "--runtime",
+        choices=["auto", "torch", "onnx"],
+        default="auto",
+        help="torch runs model.pt; onnx runs a file from asr export; auto: onnx for a .onnx name",
+    )
     p.add_argument("--batch-seconds", type=float, default=300.0, help="most padded audio seconds per forward pass")
     p.set_defaults(func=run, trailing="overrides")
 
@@ -41,7 +47,11 @@ def run(args: argparse.Namespace) -> int:
         if args.summary:
             refuse_inputs(args.summary, [*inputs, per_utterance], "--summary")
         transcriber = Transcriber.from_file(
-            args.model, args.overrides, device=args.device, max_batch_seconds=args.batch_seconds
+            args.model,
+            args.overrides,
+            runtime=args.runtime,
+            device=args.device,
+            max_batch_seconds=args.batch_seconds,
         )
     except (ManifestError, ModelFileError, OutputError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -22,6 +22,7 @@ COMMANDS = {
     "transcribe": "transcribe audio files with a model file",
     "evaluate": "score a model file on a manifest (WER, CER)",
     "lm": "n-gram language models for beam decoding",
+    "export": "export a model file to ONNX (optionally int8) for ONNX Runtime",
 }
 
 

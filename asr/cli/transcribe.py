@@ -27,7 +27,7 @@ SUFFIX = {"text": "txt", "jsonl": "jsonl", "srt": "srt", "vtt": "vtt"}
 
 def register(p: argparse.ArgumentParser) -> None:
     """The arguments of `transcribe`."""
-    p.add_argument("model", help="model file written by training (model.pt)")
+    p.add_argument("model", help="model file written by training (model.pt), or exported by asr export (.onnx)")
     p.add_argument(
         "inputs",
         nargs="*",
@@ -47,6 +47,12 @@ def register(p: argparse.ArgumentParser) -> None:
         "NNNN-NAME, when two inputs share a name)",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    p.add_argument(
+        "--runtime",
+        choices=["auto", "torch", "onnx"],
+        default="auto",
+        help="torch runs model.pt; onnx runs a file from asr export; auto: onnx for a .onnx name",
+    )
     p.add_argument(
         "--no-snap", action="store_true", help="keep word times as the alignment gives them, even inside pauses"
     )
@@ -104,6 +110,7 @@ def _transcriber(args: argparse.Namespace, overrides: list[str]) -> Transcriber:
     return Transcriber.from_file(
         args.model,
         overrides,
+        runtime=args.runtime,
         device=args.device,
         max_batch_seconds=args.batch_seconds,
         chunk_seconds=args.chunk_seconds,
