@@ -23,6 +23,7 @@ COMMANDS = {
     "evaluate": "score a model file on a manifest (WER, CER)",
     "lm": "n-gram language models for beam decoding",
     "export": "export a model file to ONNX (optionally int8) for ONNX Runtime",
+    "serve": "serve a model over HTTP (OpenAI-compatible /v1/audio/transcriptions)",
 }
 
 
