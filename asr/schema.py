@@ -84,6 +84,7 @@ class TrainConfig:
     decoder: Any = field(default_factory=lambda: {"type": "greedy"})  # saved into the model file
     seed: int = 0
     output_dir: str = "exp/${now:%Y-%m-%d_%H-%M-%S}"
+    init_from: str | None = None  # fine-tuning: start from this model file's weights, statistics and tokenizer
     resume: str | None = None  # a Lightning checkpoint (e.g. ${output_dir}/checkpoints/last.ckpt) to continue from
     overwrite: bool = False  # start afresh in an output_dir holding another run (its checkpoints, logs, model removed)
     checkpoint_every_n_steps: int | None = None  # also write checkpoints/last.ckpt every N optimizer steps
@@ -101,6 +102,8 @@ class TrainConfig:
             raise ConfigError(
                 f"average_best={self.average_best!r}: expected how many of the best checkpoints to average (1 or more)"
             )
+        if self.init_from is not None and not Path(self.init_from).is_file():
+            raise ConfigError(f"init_from={self.init_from}: no such model file")
         if self.resume is not None and not Path(self.resume).is_file():
             raise ConfigError(f"resume={self.resume}: no such checkpoint")
         for name in self.loggers:

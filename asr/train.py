@@ -24,7 +24,8 @@ from asr.data.dataset import LabeledSet, load_utterance, select_trainable
 from asr.data.manifest import Manifest, read_manifests
 from asr.features import FeatureConfig, LogMel, compute_stats
 from asr.lightning import ASRModule
-from asr.model_file import LoadedModel, save_model
+from asr.model import SpeechRecognizer
+from asr.model_file import LoadedModel, load_model, save_model
 from asr.outputs import remove_partials
 from asr.run_folder import CHECKPOINTS, MODEL_FILE, claim_output_dir, is_first_process
 from asr.run_record import write_run_record
@@ -83,6 +84,40 @@ def _spelled(text: str) -> str | None:
         return None
 
 
+def _covers(tokenizer: Tokenizer, texts: Sequence[str]) -> bool:
+    """Whether ``tokenizer`` encodes every text."""
+    try:
+        for text in texts:
+            tokenizer.encode(text)
+    except ValueError:
+        return False
+    return True
+
+
+def init_weights(recognizer: SpeechRecognizer, base: LoadedModel, name: str, same_tokenizer: bool) -> None:
+    """Fine-tuning: ``recognizer`` takes ``base``'s weights and normalization statistics; with another
+    tokenizer its output layer keeps its fresh initialization. Architectures must match."""
+    state = base.recognizer.state_dict()
+    if not same_tokenizer:
+        state = {k: v for k, v in state.items() if not k.startswith("acoustic.output.")}
+        log.warning(
+            "init_from %s: its tokenizer does not cover the training text; a new tokenizer is built and the "
+            "output layer is re-initialized (%d symbols)",
+            name,
+            recognizer.acoustic.output.out_features,
+        )
+    own = recognizer.state_dict()
+    differing = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
+    differing += sorted(set(own) - set(state) - {k for k in own if k.startswith("acoustic.output.")})
+    if differing:
+        raise ValueError(
+            f"init_from {name}: its architecture differs from the recipe's (features and model must match the "
+            f"model file's {base.config['model']}); first differing weight: {differing[0]}"
+        )
+    recognizer.load_state_dict(state, strict=same_tokenizer)
+    log.info("init_from %s: weights and normalization statistics loaded", name)
+
+
 def _loggers(config: TrainConfig, output_dir: Path) -> list[Logger]:
     """The Lightning loggers the config names, each writing under ``output_dir`` (W&B and MLflow: where they
     are told to, by their own keyword arguments)."""
@@ -115,13 +150,21 @@ def train(
     L.seed_everything(config.seed, workers=True)
     data, features, augment = config.data, config.features, config.augment
     train_manifest, val_manifest = read_manifests(data.train_manifest), read_manifests(data.val_manifest)
-    texts = (sentence for u in train_manifest.utterances if (sentence := _spelled(u.text)) is not None)
-    tokenizer = build_tokenizer(config.tokenizer, texts)
+    texts = [sentence for u in train_manifest.utterances if (sentence := _spelled(u.text)) is not None]
+    base = load_model(config.init_from) if config.init_from else None
+    if base is not None and _covers(base.tokenizer, texts):
+        tokenizer = base.tokenizer
+        log.info("init_from %s: its tokenizer covers the training text and is kept", config.init_from)
+    else:
+        tokenizer = build_tokenizer(config.tokenizer, texts)
     log.info("tokenizer: %s, %d symbols %s", tokenizer.kind, len(tokenizer.symbols), tokenizer.symbols)
 
     resolved = plain(config)
     module = ASRModule(resolved, tokenizer.to_dict())
-    module.recognizer.frontend.set_stats(*feature_stats(train_manifest, features))
+    if base is None:
+        module.recognizer.frontend.set_stats(*feature_stats(train_manifest, features))
+    else:
+        init_weights(module.recognizer, base, config.init_from, same_tokenizer=tokenizer is base.tokenizer)
     speeds = list(augment.speed_perturb)
     datamodule = ASRDataModule(
         train=_labeled(train_manifest, tokenizer, module, data, max(speeds, default=1.0) * module.augment.tempo.high),
