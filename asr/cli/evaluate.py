@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from asr.cli.common import add_runtime_arguments, load_transcriber
 from asr.cli.paths import unwritable
 from asr.outputs import OutputError, atomic_write, refuse_inputs
 
@@ -22,13 +23,7 @@ def register(p: argparse.ArgumentParser) -> None:
         "--per-utterance", help="per-utterance results (JSON lines); default: <model dir>/eval-<manifest name>.jsonl"
     )
     p.add_argument("--summary", help="also write the totals here as JSON")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    p.add_argument(
-        "--runtime",
-        choices=["auto", "torch", "onnx"],
-        default="auto",
-        help="torch runs model.pt; onnx runs a file from asr export; auto: onnx for a .onnx name",
-    )
+    add_runtime_arguments(p)
     p.add_argument("--batch-seconds", type=float, default=300.0, help="most padded audio seconds per forward pass")
     p.set_defaults(func=run, trailing="overrides")
 
@@ -36,7 +31,6 @@ def register(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from asr.data.manifest import ManifestError, read_manifest
     from asr.evaluation import evaluate
-    from asr.inference import Transcriber
     from asr.model_file import ModelFileError
 
     per_utterance = args.per_utterance or Path(args.model).parent / f"eval-{Path(args.manifest).stem}.jsonl"
@@ -46,13 +40,7 @@ def run(args: argparse.Namespace) -> int:
         refuse_inputs(per_utterance, inputs, "--per-utterance")
         if args.summary:
             refuse_inputs(args.summary, [*inputs, per_utterance], "--summary")
-        transcriber = Transcriber.from_file(
-            args.model,
-            args.overrides,
-            runtime=args.runtime,
-            device=args.device,
-            max_batch_seconds=args.batch_seconds,
-        )
+        transcriber = load_transcriber(args, args.overrides, max_batch_seconds=args.batch_seconds)
     except (ManifestError, ModelFileError, OutputError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from asr.cli.common import add_runtime_arguments, load_transcriber
+
 
 def register(p: argparse.ArgumentParser) -> None:
     """The arguments of `serve`."""
@@ -14,9 +16,7 @@ def register(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    p.add_argument("--runtime", choices=["auto", "torch", "onnx"], default="auto", help="auto: onnx for a .onnx name")
-    p.add_argument("--threads", type=int, help="ONNX Runtime threads (default: one per core)")
+    add_runtime_arguments(p)
     p.add_argument("--max-bytes", type=int, default=25 * 1024 * 1024, help="largest upload accepted")
     p.add_argument("--max-seconds", type=float, default=600.0, help="longest audio accepted")
     p.add_argument("--max-queue", type=int, default=64, help="requests waiting for the model; more get 503")
@@ -32,7 +32,6 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as e:
         print(f"error: asr serve needs the serve extra (pip install 'asr-bilstm[serve]'): {e}", file=sys.stderr)
         return 2
-    from asr.inference import Transcriber
     from asr.model_file import ModelFileError
 
     settings = ServeSettings(
@@ -43,14 +42,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     try:  # before the server starts: a bad model file is named, with exit code 2
-        transcriber = Transcriber.from_file(
-            args.model,
-            args.overrides,
-            runtime=args.runtime,
-            threads=args.threads,
-            device=args.device,
-            max_batch_seconds=args.batch_seconds,
-        )
+        transcriber = load_transcriber(args, args.overrides, max_batch_seconds=args.batch_seconds)
     except (ModelFileError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
+from asr.cli.common import add_runtime_arguments, load_transcriber
 from asr.cli.paths import unwritable
 from asr.config import is_decoder_override
 from asr.data.manifest import ManifestError, read_manifest
@@ -46,13 +47,7 @@ def register(p: argparse.ArgumentParser) -> None:
         help="write one file per input here, named after the audio file (all numbered by input position, "
         "NNNN-NAME, when two inputs share a name)",
     )
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    p.add_argument(
-        "--runtime",
-        choices=["auto", "torch", "onnx"],
-        default="auto",
-        help="torch runs model.pt; onnx runs a file from asr export; auto: onnx for a .onnx name",
-    )
+    add_runtime_arguments(p)
     p.add_argument(
         "--no-snap", action="store_true", help="keep word times as the alignment gives them, even inside pauses"
     )
@@ -105,13 +100,9 @@ def _outputs(args: argparse.Namespace, sources: list[AudioSource]) -> list[Path]
 
 
 def _transcriber(args: argparse.Namespace, overrides: list[str]) -> Transcriber:
-    from asr.inference import Transcriber
-
-    return Transcriber.from_file(
-        args.model,
+    return load_transcriber(
+        args,
         overrides,
-        runtime=args.runtime,
-        device=args.device,
         max_batch_seconds=args.batch_seconds,
         chunk_seconds=args.chunk_seconds,
         context_seconds=args.context_seconds,
