@@ -136,6 +136,9 @@ def _session(graph: bytes, threads: int | None, device: str) -> Any:
         raise ValueError("ONNX models need onnxruntime: pip install 'asr-bilstm[export]'") from None
 
     options = ort.SessionOptions()
+    # Idle threads sleep instead of spinning, as OMP_WAIT_POLICY=PASSIVE makes PyTorch's (asr.runtime): on a
+    # machine shared with other work, spinning threads take the cores the computation needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
