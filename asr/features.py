@@ -64,6 +64,14 @@ class LogMel(nn.Module):
             norm="slaney",
             mel_scale="slaney",
         )
+        # The windowed DFT as convolution kernels (cosine and sine rows): what an exported graph computes
+        # instead of ONNX's STFT operator, which ONNX Runtime runs as a plain DFT when the window is not a
+        # power of two. Not saved in model files: it follows from the settings.
+        window = self.mel.spectrogram.window
+        bins = torch.arange(self.win_length // 2 + 1, dtype=torch.float64)[:, None]
+        angle = 2 * math.pi * bins * torch.arange(self.win_length, dtype=torch.float64) / self.win_length
+        basis = torch.cat([angle.cos(), -angle.sin()]) * window.double()
+        self.register_buffer("dft_kernels", basis.float()[:, None, :], persistent=False)
 
     def num_frames(self, num_samples: torch.Tensor) -> torch.Tensor:
         """Frames produced for utterances of ``num_samples`` samples (0 when shorter than a window)."""
@@ -72,8 +80,17 @@ class LogMel(nn.Module):
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
         with torch.autocast(wav.device.type, enabled=False):
-            spec = self.mel(wav.float())
+            if torch.compiler.is_exporting():
+                spec = self.mel.mel_scale(self._power_by_convolution(wav.float()))
+            else:
+                spec = self.mel(wav.float())
         return (spec + LOG_FLOOR).log().transpose(1, 2)
+
+    def _power_by_convolution(self, wav: torch.Tensor) -> torch.Tensor:
+        """The power spectrogram (B, freq, T) as one strided convolution with the windowed DFT kernels."""
+        parts = nn.functional.conv1d(wav[:, None], self.dft_kernels, stride=self.hop_length)
+        real, imag = parts.chunk(2, dim=1)
+        return real**2 + imag**2
 
 
 class FeatureStats:
