@@ -122,3 +122,11 @@ def test_bad_onnx_files_are_named(tmp_path, capsys):
     sf.write(tmp_path / "a.wav", np.zeros(16000, dtype=np.float32), 16000)
     assert main(["transcribe", str(garbage), str(tmp_path / "a.wav")]) == 2
     assert "garbage.onnx" in capsys.readouterr().err
+
+
+def test_export_names_a_bad_model_file(tmp_path, capsys):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a model")
+    assert main(["export", str(bad), "--format", "onnx", "-o", str(tmp_path / "out.onnx")]) == 2
+    assert "bad.pt: not a readable model file" in capsys.readouterr().err
+    assert not (tmp_path / "out.onnx").exists()

@@ -140,8 +140,8 @@ def main(argv: list[str]) -> int:
         f"Load average {load_start[0]:.2f} before, {os.getloadavg()[0]:.2f} after; {machine_name()}; "
         f"torch {torch.__version__}, onnxruntime {__import__('onnxruntime').__version__}; size: {size}."
     )
-    heading = f"## {machine_name()} / export ({args.random or Path(args.model).name})"
-    publish(Path(args.out) if args.out else None, heading, heading + "\n\n" + "\n".join(lines) + "\n")
+    heading = f"{machine_name()} / export ({args.random or Path(args.model).name})"
+    publish(Path(args.out) if args.out else None, heading, f"## {heading}\n\n" + "\n".join(lines) + "\n")
     return 0
 
 

@@ -168,8 +168,8 @@ def main(argv: list[str]) -> int:
         f"Command: `python tools/load_test_serve.py {shlex.join(argv)}`  ",
         f"Load average {load_start[0]:.2f} before, {os.getloadavg()[0]:.2f} after; {machine_name()}.",
     ]
-    heading = f"## {machine_name()} / serve ({Path(args.model).name}{' ' + args.server_args if args.server_args else ''})"
-    publish(Path(args.out) if args.out else None, heading, heading + "\n\n" + "\n".join(lines) + "\n")
+    heading = f"{machine_name()} / serve ({Path(args.model).name}{' ' + args.server_args if args.server_args else ''})"
+    publish(Path(args.out) if args.out else None, heading, f"## {heading}\n\n" + "\n".join(lines) + "\n")
     return 1 if any(r["wrong"] for r in rows) else 0
 
 
