@@ -20,14 +20,15 @@ __all__ = ["Model", "TranscriptionError", "load"]
 configure_threads()
 
 
-def load(path: str | os.PathLike, device: str = "auto", **transcriber_options: Any) -> Model:
+def load(path: str | os.PathLike, device: str = "auto", runtime: str = "auto", **transcriber_options: Any) -> Model:
     """A model file loaded for transcription onto ``device`` (auto, cpu, cuda, cuda:1, ...): ``model.transcribe(x)``.
+    An exported ``.onnx`` file (or ``runtime="onnx"``) runs on ONNX Runtime.
 
     ``transcriber_options`` are ``asr.inference.Transcriber``'s (``chunk_seconds``, ``snap_words``, ...).
     """
     from asr.api import Model
 
-    return Model.load(path, device, **transcriber_options)
+    return Model.load(path, device, runtime, **transcriber_options)
 
 
 def __getattr__(name: str) -> Any:

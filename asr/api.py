@@ -10,8 +10,8 @@ from typing import Any
 from asr.audio import AudioError
 from asr.config import ConfigError, check_decoder
 from asr.decoding import Decoder, build_decoder
-from asr.inference import AudioSource, Transcriber, Transcript
-from asr.model_file import LoadedModel, load_model
+from asr.inference import AudioSource, Transcriber, Transcript, open_model, resolve_device
+from asr.model_file import LoadedModel
 
 AudioInput = Any  # str | os.PathLike | numpy.ndarray | torch.Tensor (numpy is not imported here)
 
@@ -42,9 +42,12 @@ class Model:
         self._decoders: dict[str, Decoder] = {repr(check_decoder(self.saved_decoder)): self.transcriber.decoder}
 
     @classmethod
-    def load(cls, path: str | os.PathLike, device: str = "auto", **transcriber_options: Any) -> Model:
-        """Load a model file (``ModelFileError`` if it is not one) onto ``device`` (auto, cpu, cuda, cuda:1)."""
-        return cls(load_model(path), device, **transcriber_options)
+    def load(
+        cls, path: str | os.PathLike, device: str = "auto", runtime: str = "auto", **transcriber_options: Any
+    ) -> Model:
+        """Load a model file (``ModelFileError`` if it is not one) onto ``device`` (auto, cpu, cuda, cuda:1);
+        an exported ``.onnx`` file (or ``runtime="onnx"``) runs on ONNX Runtime."""
+        return cls(open_model(path, runtime, str(resolve_device(device))), device, **transcriber_options)
 
     @property
     def sample_rate(self) -> int:

@@ -130,3 +130,10 @@ def test_export_names_a_bad_model_file(tmp_path, capsys):
     assert main(["export", str(bad), "--format", "onnx", "-o", str(tmp_path / "out.onnx")]) == 2
     assert "bad.pt: not a readable model file" in capsys.readouterr().err
     assert not (tmp_path / "out.onnx").exists()
+
+
+def test_the_python_api_loads_the_exported_file(exported, fsdd_dir):
+    import asr
+
+    wav = fsdd_dir / "0_george_0.wav"
+    assert asr.load(exported, device="cpu").transcribe(wav).text == asr.load(TINY, device="cpu").transcribe(wav).text
