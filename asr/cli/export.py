@@ -17,7 +17,12 @@ def register(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from asr.model_file import ModelFileError
-    from asr.onnx_export import export_onnx
+
+    try:
+        from asr.onnx_export import export_onnx
+    except ImportError as e:
+        print(f"error: asr export needs the export extra (pip install 'asr-bilstm[export]'): {e}", file=sys.stderr)
+        return 2
 
     try:
         path = export_onnx(args.model, args.output, int8=args.int8)
