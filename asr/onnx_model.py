@@ -7,9 +7,8 @@ a program needs to use it: the tokenizer, the decoder settings, the sample rate,
 the shortest input and the output frame's duration. Any ONNX program reads those
 as plain strings (``asr.*`` keys, JSON where structured).
 
-Loading reads only the file named: the graph is parsed from its bytes, so an
-external-data reference in a hostile file cannot make ONNX Runtime open another
-path, and nothing in the file is executed as Python.
+Loading reads only the file named: a graph whose tensors refer to external data
+files is refused, and nothing in the file is executed as Python.
 """
 
 from __future__ import annotations
@@ -159,6 +158,7 @@ def load_onnx_model(path: str | os.PathLike, threads: int | None = None, device:
             graph = f.read()
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such model file") from None
+    _refuse_external_data(graph, path)
     try:
         session = _session(graph, threads, device)
     except ValueError:
@@ -167,4 +167,31 @@ def load_onnx_model(path: str | os.PathLike, threads: int | None = None, device:
         raise ModelFileError(f"{path}: not a readable ONNX model ({type(e).__name__}: {e})") from e
     metadata = OnnxMetadata.from_props(session.get_modelmeta().custom_metadata_map, path)
     tokenizer: Tokenizer = tokenizer_from_dict(metadata.tokenizer)
-    return LoadedModel(OnnxRecognizer(session, metadata), tokenizer, metadata.config, metadata.frame_offset)  # type: ignore[arg-type]
+    recognizer: Any = OnnxRecognizer(session, metadata)
+    return LoadedModel(recognizer, tokenizer, metadata.config, metadata.frame_offset)
+
+
+def _refuse_external_data(graph: bytes, path: str | os.PathLike) -> None:
+    """A graph whose tensors point to external data files would make ONNX Runtime read paths the user did
+    not name; ``asr export`` never writes one, so such a file is refused."""
+    try:
+        import onnx
+        from onnx.external_data_helper import uses_external_data
+    except ImportError:
+        raise ValueError("ONNX models need onnx and onnxruntime: pip install 'asr-bilstm[export]'") from None
+    try:
+        proto = onnx.ModelProto.FromString(graph)
+    except Exception as e:  # protobuf's DecodeError and friends
+        raise ModelFileError(f"{path}: not a readable ONNX model ({type(e).__name__}: {e})") from e
+
+    def tensors(g: onnx.GraphProto):
+        yield from g.initializer
+        for node in g.node:
+            for attribute in node.attribute:
+                yield from ([attribute.t] if attribute.HasField("t") else [])
+                yield from attribute.tensors
+                for sub in ([attribute.g] if attribute.HasField("g") else []) + list(attribute.graphs):
+                    yield from tensors(sub)
+
+    if any(uses_external_data(t) for t in tensors(proto.graph)):
+        raise ModelFileError(f"{path}: the ONNX graph refers to external data files; asr reads self-contained ones")

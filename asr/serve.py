@@ -128,7 +128,8 @@ class _Form:
         if self.is_file:
             self.upload.size += end - start
             if self.upload.size > self.max_bytes:
-                raise RequestError(413, f"the file is larger than the limit of {self.max_bytes} bytes", "file", "too_large")
+                message = f"the file is larger than the limit of {self.max_bytes} bytes"
+                raise RequestError(413, message, "file", "too_large")
             self.sink.write(data[start:end])
         elif len(self.value) + end - start > self.MAX_FIELD_BYTES:
             message = f"form field {self.name!r} is longer than {self.MAX_FIELD_BYTES} bytes"
@@ -292,10 +293,12 @@ async def _transcription(upload: Upload, batches: BatchQueue, settings: ServeSet
         raise RequestError(
             400, f"response_format {response_format!r}: expected one of {', '.join(FORMATS)}", "response_format"
         )
-    granularities = upload.fields.get("timestamp_granularities[]", []) + upload.fields.get("timestamp_granularities", [])
+    fields = upload.fields
+    granularities = fields.get("timestamp_granularities[]", []) + fields.get("timestamp_granularities", [])
     unknown = [g for g in granularities if g not in GRANULARITIES]
     if unknown:
-        raise RequestError(400, f"timestamp_granularities {unknown}: expected word or segment", "timestamp_granularities")
+        message = f"timestamp_granularities {unknown}: expected word or segment"
+        raise RequestError(400, message, "timestamp_granularities")
     name = upload.value("file", "") or "the file"
     if upload.size == 0:
         raise RequestError(400, f"{name}: the uploaded file is empty", "file", "empty_file")
@@ -307,7 +310,10 @@ async def _transcription(upload: Upload, batches: BatchQueue, settings: ServeSet
         raise RequestError(400, f"{name}: the audio is empty (0 samples)", "file", "empty_audio")
     if seconds > settings.max_seconds:
         raise RequestError(
-            413, f"{name}: {seconds:.1f} s of audio, longer than the limit of {settings.max_seconds:g} s", "file", "too_long"
+            413,
+            f"{name}: {seconds:.1f} s of audio, longer than the limit of {settings.max_seconds:g} s",
+            "file",
+            "too_long",
         )
     result = await batches.submit(upload.path, seconds)
     if result.error:

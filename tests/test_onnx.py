@@ -87,7 +87,8 @@ def test_int8_quantizes_the_lstm_and_stays_close(exported, tmp_path):
     ops = {node.op_type for node in graph.graph.node}
     assert "DynamicQuantizeLSTM" in ops and "LSTM" not in ops
     assert {p.key: p.value for p in graph.metadata_props}["asr.int8"] == "true"
-    diff, _, _ = _compare(int8, [torch.randn(n, generator=torch.Generator().manual_seed(2)) * 0.1 for n in (8000, 5000)])
+    generator = torch.Generator().manual_seed(2)
+    diff, _, _ = _compare(int8, [torch.randn(n, generator=generator) * 0.1 for n in (8000, 5000)])
     assert diff < 0.05
 
 
@@ -137,3 +138,19 @@ def test_the_python_api_loads_the_exported_file(exported, fsdd_dir):
 
     wav = fsdd_dir / "0_george_0.wav"
     assert asr.load(exported, device="cpu").transcribe(wav).text == asr.load(TINY, device="cpu").transcribe(wav).text
+
+
+def test_a_graph_pointing_to_external_data_is_refused(tmp_path):
+    (tmp_path / "secret.bin").write_bytes(b"\0" * 4)
+    weight = onnx.helper.make_tensor("w", onnx.TensorProto.FLOAT, [1], [0.0])
+    weight.ClearField("float_data")
+    weight.data_location = onnx.TensorProto.EXTERNAL
+    weight.external_data.add(key="location", value="secret.bin")
+    node = onnx.helper.make_node("Add", ["x", "w"], ["y"])
+    value = onnx.helper.make_tensor_value_info
+    graph = onnx.helper.make_graph([node], "g", [value("x", 1, [1])], [value("y", 1, [1])], initializer=[weight])
+    hostile = tmp_path / "hostile.onnx"
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 18)])
+    hostile.write_bytes(model.SerializeToString())
+    with pytest.raises(ModelFileError, match="hostile.onnx: the ONNX graph refers to external data"):
+        load_onnx_model(hostile)

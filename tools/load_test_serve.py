@@ -132,7 +132,8 @@ def main(argv: list[str]) -> int:
     ]
     port = free_port()
     command = [sys.executable, "-m", "asr.cli.main", "serve", args.model, "--port", str(port), "--device", "cpu"]
-    server = subprocess.Popen(command + shlex.split(args.server_args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command += shlex.split(args.server_args)
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
