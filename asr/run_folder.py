@@ -2,8 +2,9 @@
 
 A rerun into a folder that holds another run would otherwise resume or average
 that run's checkpoints and overwrite its model file. ``asr train`` checks the
-folder before Hydra writes its own files there (``asr.cli.train.check``); Hydra's
-``.hydra/`` and ``train.log`` do not count as a run's files.
+folder before Hydra writes its own files there (``asr.cli.train.check``). Only a run's
+own outputs count (``RUN_OUTPUTS``): a recipe may keep other files there, such as its
+language model, and Hydra's ``.hydra/`` and ``train.log`` are rewritten by every run.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
+
 from asr.run_record import CONFIG_FILE, VERSIONS_FILE
 
 log = logging.getLogger(__name__)
@@ -19,9 +21,8 @@ log = logging.getLogger(__name__)
 MODEL_FILE = "model.pt"
 CHECKPOINTS = "checkpoints"
 LAST_CHECKPOINT = "last.ckpt"
-# What a run writes to its output_dir, removed by overwrite=true; Hydra's .hydra/ and train.log are its own.
+# What a run writes to its output_dir: another run's are refused, and removed by overwrite=true.
 RUN_OUTPUTS = (CHECKPOINTS, "csv", "tensorboard", MODEL_FILE, CONFIG_FILE, VERSIONS_FILE)
-HYDRA_FILES = (".hydra", "train.log")
 
 
 def is_first_process() -> bool:
@@ -43,7 +44,7 @@ def check_output_dir(output_dir: str | os.PathLike, resume: str | None, overwrit
     output_dir = Path(output_dir)
     if resume or overwrite or not output_dir.is_dir():
         return
-    used = sorted(p.name for p in output_dir.iterdir() if p.name not in HYDRA_FILES)
+    used = sorted(name for name in RUN_OUTPUTS if (output_dir / name).exists())
     if used:
         last = output_dir / CHECKPOINTS / LAST_CHECKPOINT
         raise RunFolderError(

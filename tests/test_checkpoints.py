@@ -96,6 +96,7 @@ def test_an_output_dir_holding_another_run_is_refused_unless_resuming_or_overwri
     manifest = write_corpus(tmp_path / "data", 6)
     config = tiny_config(manifest)
     out = tmp_path / "exp"
+    (out / "lm").mkdir(parents=True)  # a recipe's own files beside the run (recipes/digits keeps its LM there)
     train(config, out)
     first = (out / "model.pt").read_bytes()
     with pytest.raises(RunFolderError, match=r"holds another run .*resume=.*last\.ckpt.*overwrite=true"):

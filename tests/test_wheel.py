@@ -7,6 +7,7 @@ site-packages after its own, where the wheel's `asr` comes first.
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 import sysconfig
@@ -18,6 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_MODEL = REPO / "tests" / "fixtures" / "tiny_model.pt"
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # a PYTHONPATH would bring in the checkout
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def wheel_env(wheel: Path) -> Path:
     venv.EnvBuilder(with_pip=False).create(env)
     python = env / "bin" / "python"
     install = [sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps", "--no-index", wheel]
-    subprocess.run(install, check=True, cwd=root)
+    subprocess.run(install, check=True, cwd=root, env=CLEAN_ENV)
     site = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True
     ).stdout.strip()
@@ -47,8 +49,10 @@ def wheel_env(wheel: Path) -> Path:
     return env
 
 
-def _run(env: Path, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([env / "bin" / "asr", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
+def _run(env: Path, *args: str | Path, cwd: Path, program: str = "asr") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [env / "bin" / program, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=CLEAN_ENV, timeout=300
+    )
 
 
 def test_wheel_ships_every_package_and_config_group(wheel: Path) -> None:
@@ -60,8 +64,7 @@ def test_wheel_ships_every_package_and_config_group(wheel: Path) -> None:
 
 
 def test_installed_wheel_composes_recipes_and_decodes_with_beam(wheel_env: Path, tmp_path: Path, fsdd_dir: Path) -> None:
-    python = wheel_env / "bin" / "python"
-    where = subprocess.run([python, "-c", "import asr; print(asr.__file__)"], capture_output=True, text=True, cwd=tmp_path)
+    where = _run(wheel_env, "-c", "import asr; print(asr.__file__)", cwd=tmp_path, program="python")
     assert where.stdout.startswith(str(wheel_env)), where  # the wheel's package, not the checkout
     recipe = tmp_path / "elsewhere" / "my_recipe.yaml"
     recipe.parent.mkdir()
