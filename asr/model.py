@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from asr import lstm_bf16
 from asr.config import ConfigError, structured
 from asr.features import FeatureConfig, Frontend
 
@@ -88,8 +89,10 @@ class BiLSTM(nn.LSTM):
     both directions the padding comes after the valid frames. That computes what
     packed sequences compute, but padded input takes the fused kernels (oneDNN on
     CPU, cuDNN on GPU), where PyTorch runs packed input on CPU step by step in its own
-    kernels, about four times slower to train (BENCHMARKS.md). Parameters are those
-    of ``nn.LSTM``, so saved weights load unchanged.
+    kernels, about four times slower to train (BENCHMARKS.md). Under bf16 autocast on a
+    CPU with AMX, each layer runs ``asr.lstm_bf16`` instead, whose bf16 training oneDNN's
+    LSTM cannot match there. Parameters are those of ``nn.LSTM``, so saved weights load
+    unchanged.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int, dropout: float):
@@ -104,6 +107,8 @@ class BiLSTM(nn.LSTM):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         """Outputs (B, T, 2 * hidden_size); frames past an utterance's length hold no meaningful values."""
+        if _bf16_on_amx(x):
+            return self._forward_bf16(x, lengths)
         for layer in range(self.num_layers):
             if layer:
                 x = nn.functional.dropout(x, self.dropout, self.training)
@@ -114,13 +119,33 @@ class BiLSTM(nn.LSTM):
             x = torch.cat([forward, backward], dim=2)
         return x
 
+    @torch.compiler.disable  # a Python loop over time steps: nothing for the compiler to gain, much to unroll
+    def _forward_bf16(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        rows = lstm_bf16.reversal_rows(lengths, x.shape[1])
+        for layer in range(self.num_layers):
+            if layer:
+                x = nn.functional.dropout(x, self.dropout, self.training)
+            x = lstm_bf16.bidirectional_layer(x, rows, self._weights(layer, ""), self._weights(layer, "_reverse"))
+        return x
+
+    def _weights(self, layer: int, suffix: str) -> list[torch.Tensor]:
+        return [getattr(self, f"{name}_l{layer}{suffix}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+
     def _direction(self, x: torch.Tensor, layer: int, suffix: str) -> torch.Tensor:
-        weights = [
-            getattr(self, f"{name}_l{layer}{suffix}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-        ]
+        weights = self._weights(layer, suffix)
         zeros = x.new_zeros(1, x.shape[0], self.hidden_size)
         # One layer, one direction, no dropout; batch_first.
         return torch.lstm(x, (zeros, zeros), weights, True, 1, 0.0, self.training, False, True)[0]
+
+
+def _bf16_on_amx(x: torch.Tensor) -> bool:
+    """Whether ``x`` is computed under CPU bf16 autocast on a CPU with AMX."""
+    return (
+        x.device.type == "cpu"
+        and torch.is_autocast_enabled("cpu")
+        and torch.get_autocast_dtype("cpu") == torch.bfloat16
+        and lstm_bf16.amx_available()
+    )
 
 
 class AcousticModel(nn.Module):

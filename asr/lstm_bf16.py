@@ -1,0 +1,177 @@
+"""One bidirectional LSTM layer for bf16 training on CPUs with AMX: bf16 products, float32 gates and cell state.
+
+oneDNN's fused LSTM under bf16 autocast runs its backward pass far slower than its
+float32 one (BENCHMARKS.md, "bf16 on AMX"), so bf16-mixed training lost to float32.
+This layer does the same arithmetic in a shape AMX runs well:
+
+- the input products of all time steps, the input gradients and the weight gradients
+  are one large bf16 matrix product each, per direction;
+- per time step only the recurrent product remains: a small bf16 product with the
+  recurrent weights pre-packed once per call into oneDNN's blocked layout;
+- gate pre-activations are summed, and gates, cell state and their gradients
+  computed, in float32; each product is accumulated in float32 and rounded to bf16
+  once, as every bf16 product under autocast is.
+
+Both directions advance together, one tensor operation covering both; the backward
+direction reads each utterance reversed within its own length, so padding never
+reaches a valid output (as in ``asr.model.BiLSTM``). Weights use ``nn.LSTM``'s gate
+order (input, forget, cell, output) and the result is ``nn.LSTM``'s within bf16
+rounding (``tests/test_lstm_bf16.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch.nn import functional as F
+
+BF16 = torch.bfloat16
+# Backward time steps whose gate derivatives are computed together: large enough to
+# amortize per-operation overhead, small enough to stay in cache.
+CHUNK = 16
+
+
+def amx_available() -> bool:
+    """Whether this CPU has AMX bf16 tiles (Intel Xeon since Sapphire Rapids)."""
+    return bool(torch.cpu.get_capabilities().get("amx_bf16", False))
+
+
+def _packed_product(weight: torch.Tensor, rows: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``x -> x @ weight.T`` for bf16 ``x`` of ``rows`` rows; the weight is reordered once into oneDNN's blocked
+    layout where this PyTorch build offers it, so the many small per-step products do not each repack it."""
+    try:
+        packed = torch.ops.mkldnn._reorder_linear_weight(weight, rows)
+    except (AttributeError, RuntimeError):
+        return lambda x: F.linear(x, weight)
+    return lambda x: torch.ops.mkldnn._linear_pointwise(x, packed, None, "none", [], "")
+
+
+def reversal_rows(lengths: torch.Tensor, steps: int) -> torch.Tensor:
+    """Row indices that reverse each sequence of a time-major (T*B, C) tensor within its length; padding stays put.
+
+    Applying them twice gives the identity.
+    """
+    batch = lengths.numel()
+    t = torch.arange(steps, device=lengths.device)[:, None]
+    source = lengths.to(t.device)[None, :] - 1 - t
+    source = torch.where(source >= 0, source, t)
+    return (source * batch + torch.arange(batch, device=lengths.device)).reshape(-1)
+
+
+class _BidirectionalLayer(torch.autograd.Function):
+    """(B, T, in) bf16 -> (B, T, 2h) bf16; weights (2, 4h, in) and (2, 4h, h) bf16, biases (2, 4h) float32."""
+
+    @staticmethod
+    @torch.autocast("cpu", enabled=False)  # every dtype here is chosen explicitly
+    def forward(ctx, x, rows, w_ih, w_hh, bias):  # type: ignore[override]
+        batch, steps, _ = x.shape
+        h = w_hh.shape[-1]
+        inputs = torch.empty(2, steps * batch, x.shape[2], dtype=BF16)
+        inputs[0].view(steps, batch, -1).copy_(x.transpose(0, 1))
+        torch.index_select(inputs[0], 0, rows, out=inputs[1])
+        gates = torch.empty(steps, 2, batch, 4 * h)
+        for d in range(2):
+            torch.add(F.linear(inputs[d], w_ih[d]).view(steps, batch, -1), bias[d], out=gates[:, d])
+        cells, tanh_cells, hidden = _recurrence(gates, w_hh)
+        ctx.save_for_backward(inputs, rows, w_ih, w_hh, gates, cells, tanh_cells, hidden)
+        reversed_back = hidden[1, 1:].reshape(steps * batch, h).index_select(0, rows).view(steps, batch, h)
+        return torch.cat([hidden[0, 1:], reversed_back], dim=2).transpose(0, 1)
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        inputs, rows, w_ih, w_hh, gates, cells, tanh_cells, hidden = ctx.saved_tensors
+        steps, _, batch, h = tanh_cells.shape
+        grad = grad.transpose(0, 1)
+        grad_hidden = torch.empty(steps, 2, batch, h)
+        grad_hidden[:, 0].copy_(grad[..., :h])
+        grad_hidden[:, 1].copy_(grad[..., h:].reshape(steps * batch, h).index_select(0, rows).view(steps, batch, h))
+        grad_gates = _recurrence_backward(grad_hidden, gates, cells, tanh_cells, w_hh).view(2, steps * batch, -1)
+        grad_x = torch.bmm(grad_gates, w_ih)
+        grad_x = grad_x[0] + grad_x[1].index_select(0, rows)
+        # Weight gradients contract over time and batch: with the gate gradients transposed once, both products
+        # read their first operand row by row, as oneDNN's AMX kernels want it.
+        transposed = [grad_gates[d].t().contiguous() for d in range(2)]
+        previous = hidden[:, :steps].reshape(2, steps * batch, h)  # the zero state before step 0 adds 0
+        grad_w_ih = torch.stack([torch.mm(transposed[d], inputs[d]) for d in range(2)])
+        grad_w_hh = torch.stack([torch.mm(transposed[d], previous[d]) for d in range(2)])
+        grad_bias = torch.stack([transposed[d].sum(1, dtype=torch.float32) for d in range(2)])
+        return grad_x.view(steps, batch, -1).transpose(0, 1), None, grad_w_ih, grad_w_hh, grad_bias
+
+
+def _recurrence(gates: torch.Tensor, w_hh: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Run both directions over time. ``gates`` (T, 2, B, 4h) float32 holds the input products plus biases and
+    is overwritten with the gate activations. Returns cell states (T+1, 2, B, h) float32 from the zero state on,
+    their tanh (T, 2, B, h) float32, and hidden states (2, T+1, B, h) bf16 from the zero state on."""
+    steps, _, batch, four_h = gates.shape
+    h = four_h // 4
+    cells = torch.zeros(steps + 1, 2, batch, h)
+    tanh_cells = torch.empty(steps, 2, batch, h)
+    hidden = torch.zeros(2, steps + 1, batch, h, dtype=BF16)
+    recurrent = [_packed_product(w_hh[d], batch) for d in range(2)]
+    # Per-step views, made once: slicing in the loop would cost more than some of the operations.
+    per_direction = [gates[:, d].unbind(0) for d in range(2)]
+    i, f, g, o = (gates[..., k * h : (k + 1) * h].unbind(0) for k in range(4))
+    input_forget = gates[..., : 2 * h].unbind(0)
+    c, tc, hs = cells.unbind(0), tanh_cells.unbind(0), hidden.unbind(1)
+    hd = [hidden[d].unbind(0) for d in range(2)]
+    for t in range(steps):
+        if t:
+            for d in range(2):
+                per_direction[d][t].add_(recurrent[d](hd[d][t]))
+        input_forget[t].sigmoid_()
+        o[t].sigmoid_()
+        g[t].tanh_()
+        torch.mul(f[t], c[t], out=c[t + 1])
+        c[t + 1].addcmul_(i[t], g[t])
+        torch.tanh(c[t + 1], out=tc[t])
+        torch.mul(o[t], tc[t], out=hs[t + 1])
+    return cells, tanh_cells, hidden
+
+
+def _recurrence_backward(
+    grad_hidden: torch.Tensor, gates: torch.Tensor, cells: torch.Tensor, tanh_cells: torch.Tensor, w_hh: torch.Tensor
+) -> torch.Tensor:
+    """Gradients of the gate pre-activations (2, T, B, 4h) bf16, back through time; ``grad_hidden`` (T, 2, B, h)
+    float32 holds the output gradients and is overwritten."""
+    steps, _, batch, h = grad_hidden.shape
+    grad_gates = torch.empty(2, steps, batch, 4 * h, dtype=BF16)
+    recurrent = [_packed_product(w_hh[d].t().contiguous(), batch) for d in range(2)]
+    grad_cell = torch.zeros(2, batch, h)
+    dh, forget_gate = grad_hidden.unbind(0), gates[..., h : 2 * h].unbind(0)
+    dz_o = grad_gates[..., 3 * h :].unbind(1)
+    dz_ifc = grad_gates[..., : 3 * h].unflatten(-1, (3, h)).unbind(1)
+    dz_d = [grad_gates[d].unbind(0) for d in range(2)]
+    for end in range(steps, 0, -CHUNK):
+        start = max(0, end - CHUNK)
+        i, f, c, o = gates[start:end].split(h, dim=-1)
+        tc = tanh_cells[start:end]
+        # Derivatives of h through the output gate and through the cell, and of the cell through the input, forget
+        # and cell gates, for the chunk's steps at once.
+        through_output = (o - o * o).mul_(tc).unbind(0)
+        to_cell = (1 - tc * tc).mul_(o).unbind(0)
+        to_gates = torch.stack([(i - i * i) * c, (f - f * f) * cells[start:end], (1 - c * c) * i], dim=3).unbind(0)
+        for t in range(end - 1, start - 1, -1):
+            k = t - start
+            if t < steps - 1:
+                for d in range(2):
+                    dh[t][d].add_(recurrent[d](dz_d[d][t + 1]))
+            torch.mul(dh[t], through_output[k], out=dz_o[t])
+            grad_cell.addcmul_(dh[t], to_cell[k])
+            torch.mul(grad_cell.unsqueeze(2), to_gates[k], out=dz_ifc[t])
+            grad_cell.mul_(forget_gate[t])
+    return grad_gates
+
+
+def bidirectional_layer(
+    x: torch.Tensor, rows: torch.Tensor, forward_weights: list[torch.Tensor], backward_weights: list[torch.Tensor]
+) -> torch.Tensor:
+    """One BiLSTM layer over padded (B, T, in) ``x``: (B, T, 2h) bf16, valid frames independent of the padding.
+
+    ``rows`` is ``reversal_rows(lengths, T)``; each weight list holds ``nn.LSTM``'s
+    ``weight_ih, weight_hh, bias_ih, bias_hh`` of one direction.
+    """
+    w_ih = torch.stack([forward_weights[0], backward_weights[0]]).to(BF16)
+    w_hh = torch.stack([forward_weights[1], backward_weights[1]]).to(BF16)
+    bias = torch.stack([forward_weights[2] + forward_weights[3], backward_weights[2] + backward_weights[3]]).float()
+    return _BidirectionalLayer.apply(x.to(BF16), rows, w_ih, w_hh, bias)
