@@ -27,6 +27,7 @@ from asr.lightning import ASRModule
 from asr.model import SpeechRecognizer
 from asr.model_file import LoadedModel, load_model, save_model
 from asr.outputs import remove_partials
+from asr.precision import AUTO, FLOAT32, choose_precision
 from asr.run_folder import CHECKPOINTS, MODEL_FILE, claim_output_dir, is_first_process
 from asr.run_record import write_run_record
 from asr.schema import LOGGERS, DataConfig, TrainConfig, train_config
@@ -148,6 +149,10 @@ def train(
         for folder in (output_dir, output_dir / CHECKPOINTS):  # what a killed run was writing
             remove_partials(folder)
     L.seed_everything(config.seed, workers=True)
+    precision = choose_precision(config.trainer.get("precision", FLOAT32), config.trainer.get("accelerator", AUTO))
+    # The run record (config.yaml), the checkpoints and Lightning see the precision chosen, not "auto".
+    config.trainer = {**config.trainer, "precision": precision.value}
+    log.info("precision: %s", precision)
     data, features, augment = config.data, config.features, config.augment
     train_manifest, val_manifest = read_manifests(data.train_manifest), read_manifests(data.val_manifest)
     texts = [sentence for u in train_manifest.utterances if (sentence := _spelled(u.text)) is not None]
