@@ -132,8 +132,25 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# The CPU features that decide which matmul kernels PyTorch runs (as its cpuinfo detects them).
+CPU_FLAGS = ("avx2", "avx512_f", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8", "amx_fp16")
+
+
+def cpu_flags() -> str:
+    """Those of ``CPU_FLAGS`` this CPU has, space-separated."""
+    capabilities = torch.cpu.get_capabilities()
+    return " ".join(flag for flag in CPU_FLAGS if capabilities.get(flag)) or "none of " + ", ".join(CPU_FLAGS)
+
+
+def cpu_description() -> str:
+    """The CPU model and its relevant flags, for every record."""
+    return f"{cpu_model()} (flags: {cpu_flags()})"
+
+
 def machine_name() -> str:
-    return f"{cpu_model()}, {os.cpu_count()} cores"
+    """The machine kind, for section headings: the CPU model, whether it has AMX, and the core count."""
+    amx = " with AMX" if torch.cpu.get_capabilities().get("amx_bf16") else ""
+    return f"{cpu_model()}{amx}, {os.cpu_count()} cores"
 
 
 def device_name(device: torch.device) -> str:
@@ -335,7 +352,7 @@ def render_section(heading: str, rows: list[Row], device: torch.device, notes: S
         f"## {heading}",
         "",
         f"- date: {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
-        f"- machine: {cpu_model()}; {os.cpu_count()} cores; torch threads {torch.get_num_threads()}; GPU: {gpu}",
+        f"- machine: {cpu_description()}; {os.cpu_count()} cores; torch threads {torch.get_num_threads()}; GPU: {gpu}",
         f"- versions: Python {platform.python_version()}, {versions}",
         f"- command: `python {shlex.join(sys.argv)}`",
         *(f"- {note}" for note in notes),

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from benchmark import cpu_model, device_name, machine_name, publish
+from benchmark import cpu_description, device_name, machine_name, publish
 
 from asr.data.manifest import read_manifest
 from asr.decoding import BeamSearchOptions, Decoder, GreedyDecoder, build_decoder
@@ -220,7 +220,7 @@ def render_section(heading: str, args: argparse.Namespace, rows: list[Row], cont
         f"## {heading}",
         "",
         f"- date: {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
-        f"- machine: {cpu_model()}; {os.cpu_count()} cores; torch threads {torch.get_num_threads()}; "
+        f"- machine: {cpu_description()}; {os.cpu_count()} cores; torch threads {torch.get_num_threads()}; "
         f"load average {context.load:.2f} at the start; acoustic model on {context.device}; decoding on the CPU",
         f"- versions: {versions()}",
         f"- model: `{args.model}`; manifest: `{args.manifest}`: {context.corpus}",

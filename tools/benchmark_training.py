@@ -12,11 +12,14 @@ distribution like read speech (median 9 s, clipped to 1-30 s), or the durations 
   ``nn.LSTM`` call over the padded batch; ``packed``: duration-bucketed batches
   (``DurationBatchSampler``) and the LSTM on packed sequences, the pipeline before
   ``asr.model.BiLSTM``; ``pipeline``: bucketed batches and ``BiLSTM``, as ``asr train``
-  runs; ``pipeline+bf16``: the same under bfloat16 autocast (``trainer.precision=bf16-mixed``);
-  ``pipeline+compile``: the same with ``compile=true`` (``torch.compile``).
+  runs; ``pipeline+bf16``: the same under bfloat16 autocast (``trainer.precision=bf16-mixed``;
+  on a CPU with AMX the BiLSTM then runs ``asr.lstm_bf16``); ``pipeline+compile``: the same
+  with ``compile=true`` (``torch.compile``).
 
-Bucketed variants take the first batches of a ``DurationBatchSampler`` epoch; the naive
-one as many batches of shuffled utterances, each of the bucketed epoch's mean batch size,
+The variants of one size are timed in turns, one step of each and then the next, so a
+change of load on a shared machine falls on all of them alike; compare them by their
+ratios, which the output lists. Bucketed variants take the first batches of a
+``DurationBatchSampler`` epoch; the naive one as many batches of shuffled utterances, each of the bucketed epoch's mean batch size,
 so both carry as much audio per step on average. Each batch is an optimizer step
 (forward, CTC loss, backward, gradient clipping, AdamW; the default augmentation, SpecAugment)
 in one process, timed after warm-up steps; data loading is excluded.
@@ -29,8 +32,10 @@ frame, each LSTM layer l costs 2·4h·(in_l + h) FLOPs in each of its two direct
 input and recurrent products; in_0 = C·F_2, in_l = 2h above) and the output layer 2·2h·V.
 Training = 3 × forward: the backward pass computes gradients of inputs and of weights, twice
 the forward's products. The frontend (STFT, mel), gate nonlinearities, CTC and the optimizer
-are not counted. MFU = training FLOPs per second / matmul peak of the precision the products
-run in.
+are not counted. MFU = training FLOPs per second / matmul peak, given against the float32 peak
+and against the fastest peak the machine offers (bfloat16 where the CPU has bf16 units, many
+times float32's with AMX), whatever precision a variant runs in, so that records from
+different machines compare: the CPU model and its matmul-relevant flags head each record.
 
 Other processes on the same cores lower every number, and multi-threaded training most:
 OpenMP threads spin while they wait for each other at every LSTM time step, so one of them
@@ -52,6 +57,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -220,50 +226,76 @@ def training_flops(acoustic: AcousticModel, n_mels: int, frames: torch.Tensor) -
 
 
 @dataclass
-class Measured:
-    """What the timed steps of one variant did, and in how many wall-clock seconds."""
+class Run:
+    """One variant's model, optimizer step and batches, and the wall-clock seconds its timed steps took."""
 
-    seconds: float
-    audio: float
-    padded: float
-    utterances: int
-    steps: int
-    flops: float
+    variant: Variant
+    module: ASRModule
+    step: Callable[[dict], None]
+    batches: list[dict]
+    seconds: float = 0.0
 
 
-def measure(
-    module: ASRModule, config: dict, batches: list[dict], variant: Variant, warmup: int, profile: bool
-) -> Measured:
-    """Time the optimizer steps on ``batches`` after ``warmup`` of them; with ``profile``, print where the time of
-    one more step goes, by operator."""
-    step = train_step(module, config["optim"], variant.autocast)
-    for batch in batches[:warmup]:
-        step(batch)
-    timed = batches[warmup:]
-    start = time.perf_counter()
-    for batch in timed:
-        step(batch)
-    seconds = time.perf_counter() - start
+def measure_interleaved(runs: list[Run], warmup: int, profile: bool) -> None:
+    """Warm every run up, then time their steps in turns (one step of each, then the next), so a change of load
+    on a shared machine falls on every variant alike and their ratios stay fair; with ``profile``, print where
+    the time of one more step of each goes, by operator."""
+    for run in runs:
+        for batch in run.batches[:warmup]:
+            run.step(batch)
+    for i in range(warmup, len(runs[0].batches)):
+        for run in runs:
+            start = time.perf_counter()
+            run.step(run.batches[i])
+            run.seconds += time.perf_counter() - start
     if profile:
-        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-            step(timed[0])
-        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15), file=sys.stderr)
+        for run in runs:
+            with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+                run.step(run.batches[warmup])
+            print(f"{run.variant.name}:", file=sys.stderr)
+            print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15), file=sys.stderr)
+
+
+def variant_row(label: str, run: Run, config: dict, warmup: int, peaks: dict[str, float]) -> tuple[Row, float]:
+    """The row of one measured variant, and its speed in seconds of audio per second."""
+    timed = run.batches[warmup:]
     sr, n_mels = config["features"]["sample_rate"], config["features"]["n_mels"]
-    frames = [module.recognizer.frontend.logmel.num_frames(b["wav_lengths"]) for b in timed]
-    return Measured(
-        seconds=seconds,
-        audio=sum(b["wav_lengths"].sum().item() for b in timed) / sr,
-        padded=sum(b["wav"].numel() for b in timed) / sr,
-        utterances=sum(b["wav_lengths"].numel() for b in timed),
-        steps=len(timed),
-        flops=sum(training_flops(module.recognizer.acoustic, n_mels, f) for f in frames),
+    frames = [run.module.recognizer.frontend.logmel.num_frames(b["wav_lengths"]) for b in timed]
+    flops = sum(training_flops(run.module.recognizer.acoustic, n_mels, f) for f in frames)
+    audio = sum(b["wav_lengths"].sum().item() for b in timed) / sr
+    padded = sum(b["wav"].numel() for b in timed) / sr
+    utterances = sum(b["wav_lengths"].numel() for b in timed)
+    speed, flops_per_second = audio / run.seconds, flops / run.seconds
+    best = max(peaks, key=peaks.get)
+    mfu = f"MFU {flops_per_second / peaks['float32']:.0%} of the float32 peak"
+    if best != "float32":
+        mfu += f", {flops_per_second / peaks[best]:.0%} of the {best} peak"
+    steps = len(timed)
+    return (
+        Row(
+            f"{label} {run.variant.name}",
+            f"{speed:,.1f} s of audio/s; {mfu}",
+            f"{run.variant.description}; {steps} steps after {warmup} warm-up: "
+            f"{flops_per_second / 1e9:.1f} GFLOP/s, mean batch {audio / steps:.0f} s of audio "
+            f"({padded / steps:.0f} s padded, {utterances / steps:.1f} utterances)",
+        ),
+        speed,
     )
+
+
+RATIOS = (
+    ("pipeline", "naive"),
+    ("pipeline", "packed"),
+    ("pipeline+bf16", "pipeline"),
+    ("pipeline+bf16", "naive"),
+    ("pipeline+compile", "pipeline"),
+)
 
 
 def bench_size(
     size: str, args: argparse.Namespace, settings: Settings, durations: list[float], peaks: dict
 ) -> list[Row]:
-    """Rows for every variant of one model size, and the speed-up of the pipeline over the baselines."""
+    """Rows for every variant of one model size, measured in turns, and the throughput ratios between them."""
     layers, hidden = (int(n) for n in size.lower().split("x"))
     overrides = [f"model.num_layers={layers}", f"model.hidden_size={hidden}"]
     if settings.batch_seconds:
@@ -277,37 +309,29 @@ def bench_size(
     used = sorted({i for b in bucketed + naive for i in b})
     items = synthetic_utterances(used, durations, config["features"]["sample_rate"], tokenizer.vocab_size, args.seed)
     label = f"{layers}×{hidden}"
-    rows, speeds = [], {}
+    runs = []
     for name in args.variants:
         variant = VARIANTS[name]
-        print(f"{label} {name} ...", file=sys.stderr)
         torch.manual_seed(args.seed)
         module = ASRModule({**config, "compile": variant.compile}, tokenizer.to_dict()).train()
         if variant.lstm != "bilstm":
             run_lstm_as_one_call(module.recognizer.acoustic, packed=variant.lstm == "packed")
         batches = [collate([items[i] for i in b]) for b in (bucketed if variant.bucketed else naive)]
-        m = measure(module, config, batches, variant, settings.warmup, args.profile)
-        speeds[name] = m.audio / m.seconds
-        flops_per_second = m.flops / m.seconds
-        peak_name = "bfloat16" if variant.autocast == torch.bfloat16 else "float32"
-        mfu = f"MFU {flops_per_second / peaks[peak_name]:.0%}"
-        if peak_name != "float32":
-            mfu += f" of the {peak_name} peak ({flops_per_second / peaks['float32']:.0%} of the float32 peak)"
-        rows.append(
-            Row(
-                f"{label} {name}",
-                f"{speeds[name]:,.1f} s of audio/s; {mfu}",
-                f"{variant.description}; {m.steps} steps after {settings.warmup} warm-up: "
-                f"{flops_per_second / 1e9:.1f} GFLOP/s, mean batch {m.audio / m.steps:.0f} s of audio "
-                f"({m.padded / m.steps:.0f} s padded, {m.utterances / m.steps:.1f} utterances)",
-            )
-        )
-    for baseline in ("naive", "packed"):
-        if "pipeline" in speeds and baseline in speeds:
-            rows.append(
-                Row(f"{label} pipeline / {baseline}", f"{speeds['pipeline'] / speeds[baseline]:.2f}×", "throughput")
-            )
+        runs.append(Run(variant, module, train_step(module, config["optim"], variant.autocast), batches))
+    print(f"{label}: {', '.join(args.variants)} in turns ...", file=sys.stderr)
+    measure_interleaved(runs, settings.warmup, args.profile)
+    rows, speeds = [], {}
+    for run in runs:
+        row, speeds[run.variant.name] = variant_row(label, run, config, settings.warmup, peaks)
+        rows.append(row)
+    for faster, slower in RATIOS:
+        if faster in speeds and slower in speeds:
+            rows.append(Row(f"{label} {faster} / {slower}", f"{speeds[faster] / speeds[slower]:.2f}×", "throughput"))
     return rows
+
+
+def load_text(load: tuple[float, float, float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in load)
 
 
 def notes(args: argparse.Namespace, settings: Settings) -> list[str]:
@@ -321,9 +345,11 @@ def notes(args: argparse.Namespace, settings: Settings) -> list[str]:
         f"data: synthetic noise waveforms, {source}, {CHARS_PER_SECOND:g} random characters per second",
         "model FLOPs, valid frames only: per output frame 2·4h·(in+h) per LSTM layer and direction and 2·2h·V for "
         "the output layer; 2·9·C_in·C_out·F_out per frame each 3×3 convolution outputs; training = 3 × forward. "
-        "MFU = model FLOP/s ÷ matmul peak of the precision the products run in",
+        "MFU = model FLOP/s ÷ the float32 matmul peak, and ÷ the fastest matmul peak measured (bfloat16), "
+        "whatever precision a variant runs in",
         f"each variant: {settings.steps} optimizer steps (forward, CTC, backward, clipping, AdamW) timed after "
-        f"{settings.warmup} warm-up steps, one process, data loading excluded",
+        f"{settings.warmup} warm-up steps, one process, data loading excluded; the variants of a size run in turns, "
+        "one step of each at a time, so their ratios hold under a changing load",
     ]
 
 
@@ -337,7 +363,7 @@ def main(argv: list[str]) -> int:
         )
     )
     torch.set_num_threads(args.threads)
-    load_start = os.getloadavg()[0]
+    load_start = os.getloadavg()
     print("matmul peak ...", file=sys.stderr)
     peaks = {
         name: matmul_peak(dtype, settings.peak_size)
@@ -356,8 +382,8 @@ def main(argv: list[str]) -> int:
         rows += bench_size(size, args, settings, durations, peaks)
     rows.append(
         Row(
-            "load average (1 min)",
-            f"{load_start:.2f} before the run, {os.getloadavg()[0]:.2f} at its end",
+            "load average (1, 5, 15 min, as `uptime`)",
+            f"{load_text(load_start)} before the run, {load_text(os.getloadavg())} at its end",
             f"{os.cpu_count()} cores; before the run, anything above 0 is other work on them, at the end the run's "
             f"own threads count too; OMP_WAIT_POLICY="
             f"{os.environ.get('OMP_WAIT_POLICY', '(unset: threads spin while waiting)')}",
