@@ -14,14 +14,13 @@ This layer does the same arithmetic in a shape AMX runs well:
 
 Both directions advance together, one tensor operation covering both; the backward
 direction reads each utterance reversed within its own length, so padding never
-reaches a valid output (as in ``asr.model.BiLSTM``). Weights use ``nn.LSTM``'s gate
-order (input, forget, cell, output) and the result is ``nn.LSTM``'s within bf16
-rounding (``tests/test_lstm_bf16.py``).
+reaches a valid output (as in ``asr.model.BiLSTM``). The layer takes ``nn.LSTM``'s
+weights (gates input, forget, cell, output) and computes with the output gate moved
+first, so that the three sigmoid gates are adjacent; the result is ``nn.LSTM``'s within
+bf16 rounding (``tests/test_lstm_bf16.py``).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import torch
 from torch.nn import functional as F
@@ -37,14 +36,34 @@ def amx_available() -> bool:
     return bool(torch.cpu.get_capabilities().get("amx_bf16", False))
 
 
-def _packed_product(weight: torch.Tensor, rows: int) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``x -> x @ weight.T`` for bf16 ``x`` of ``rows`` rows; the weight is reordered once into oneDNN's blocked
-    layout where this PyTorch build offers it, so the many small per-step products do not each repack it."""
-    try:
-        packed = torch.ops.mkldnn._reorder_linear_weight(weight, rows)
-    except (AttributeError, RuntimeError):
-        return lambda x: F.linear(x, weight)
-    return lambda x: torch.ops.mkldnn._linear_pointwise(x, packed, None, "none", [], "")
+class _RecurrentProducts:
+    """Adds ``x[d] @ weight[d].T`` for both directions d into a float32 target: bf16 ``x`` (2, rows, in) and
+    ``weight`` (2, out, in).
+
+    One batched product of both directions has the least per-call overhead, and wins while
+    the weights are small; from ``PACKED_FROM`` weights per direction on (hidden size 256),
+    a product per direction with the weight reordered once into oneDNN's blocked layout
+    wins, as repacking the weight in every call of a batched product costs more than the
+    extra call.
+    """
+
+    PACKED_FROM = 4 * 256 * 256
+
+    def __init__(self, weight: torch.Tensor, rows: int):
+        self.packed = None
+        if weight[0].numel() >= self.PACKED_FROM:
+            try:
+                self.packed = [torch.ops.mkldnn._reorder_linear_weight(w, rows) for w in weight]
+            except (AttributeError, RuntimeError):  # a PyTorch build without oneDNN's packed linear
+                pass
+        self.transposed = None if self.packed else weight.transpose(1, 2).contiguous()
+
+    def add_to(self, target: torch.Tensor, x: torch.Tensor) -> None:
+        if self.packed is None:
+            target.add_(torch.bmm(x, self.transposed))
+            return
+        for d in range(2):
+            target[d].add_(torch.ops.mkldnn._linear_pointwise(x[d], self.packed[d], None, "none", [], ""))
 
 
 def reversal_rows(lengths: torch.Tensor, steps: int) -> torch.Tensor:
@@ -60,7 +79,8 @@ def reversal_rows(lengths: torch.Tensor, steps: int) -> torch.Tensor:
 
 
 class _BidirectionalLayer(torch.autograd.Function):
-    """(B, T, in) bf16 -> (B, T, 2h) bf16; weights (2, 4h, in) and (2, 4h, h) bf16, biases (2, 4h) float32."""
+    """(B, T, in) bf16 -> (B, T, 2h) bf16; weights (2, 4h, in) and (2, 4h, h) bf16, biases (2, 4h) float32, their
+    rows in gate order output, input, forget, cell."""
 
     @staticmethod
     @torch.autocast("cpu", enabled=False)  # every dtype here is chosen explicitly
@@ -108,19 +128,16 @@ def _recurrence(gates: torch.Tensor, w_hh: torch.Tensor) -> tuple[torch.Tensor, 
     cells = torch.zeros(steps + 1, 2, batch, h)
     tanh_cells = torch.empty(steps, 2, batch, h)
     hidden = torch.zeros(2, steps + 1, batch, h, dtype=BF16)
-    recurrent = [_packed_product(w_hh[d], batch) for d in range(2)]
+    recurrent = _RecurrentProducts(w_hh, batch)
     # Per-step views, made once: slicing in the loop would cost more than some of the operations.
-    per_direction = [gates[:, d].unbind(0) for d in range(2)]
-    i, f, g, o = (gates[..., k * h : (k + 1) * h].unbind(0) for k in range(4))
-    input_forget = gates[..., : 2 * h].unbind(0)
+    step_gates = gates.unbind(0)
+    o, i, f, g = (gates[..., k * h : (k + 1) * h].unbind(0) for k in range(4))
+    sigmoid_gates = gates[..., : 3 * h].unbind(0)
     c, tc, hs = cells.unbind(0), tanh_cells.unbind(0), hidden.unbind(1)
-    hd = [hidden[d].unbind(0) for d in range(2)]
     for t in range(steps):
         if t:
-            for d in range(2):
-                per_direction[d][t].add_(recurrent[d](hd[d][t]))
-        input_forget[t].sigmoid_()
-        o[t].sigmoid_()
+            recurrent.add_to(step_gates[t], hs[t])
+        sigmoid_gates[t].sigmoid_()
         g[t].tanh_()
         torch.mul(f[t], c[t], out=c[t + 1])
         c[t + 1].addcmul_(i[t], g[t])
@@ -136,29 +153,28 @@ def _recurrence_backward(
     float32 holds the output gradients and is overwritten."""
     steps, _, batch, h = grad_hidden.shape
     grad_gates = torch.empty(2, steps, batch, 4 * h, dtype=BF16)
-    recurrent = [_packed_product(w_hh[d].t().contiguous(), batch) for d in range(2)]
+    recurrent = _RecurrentProducts(w_hh.transpose(1, 2).contiguous(), batch)
     grad_cell = torch.zeros(2, batch, h)
-    dh, forget_gate = grad_hidden.unbind(0), gates[..., h : 2 * h].unbind(0)
-    dz_o = grad_gates[..., 3 * h :].unbind(1)
-    dz_ifc = grad_gates[..., : 3 * h].unflatten(-1, (3, h)).unbind(1)
-    dz_d = [grad_gates[d].unbind(0) for d in range(2)]
+    dh, forget_gate = grad_hidden.unbind(0), gates[..., 2 * h : 3 * h].unbind(0)
+    dz_o = grad_gates[..., :h].unbind(1)
+    dz_ifg = grad_gates[..., h:].unflatten(-1, (3, h)).unbind(1)
+    dz = grad_gates.unbind(1)
     for end in range(steps, 0, -CHUNK):
         start = max(0, end - CHUNK)
-        i, f, c, o = gates[start:end].split(h, dim=-1)
+        o, i, f, g = gates[start:end].split(h, dim=-1)
         tc = tanh_cells[start:end]
         # Derivatives of h through the output gate and through the cell, and of the cell through the input, forget
         # and cell gates, for the chunk's steps at once.
         through_output = (o - o * o).mul_(tc).unbind(0)
         to_cell = (1 - tc * tc).mul_(o).unbind(0)
-        to_gates = torch.stack([(i - i * i) * c, (f - f * f) * cells[start:end], (1 - c * c) * i], dim=3).unbind(0)
+        to_gates = torch.stack([(i - i * i) * g, (f - f * f) * cells[start:end], (1 - g * g) * i], dim=3).unbind(0)
         for t in range(end - 1, start - 1, -1):
             k = t - start
             if t < steps - 1:
-                for d in range(2):
-                    dh[t][d].add_(recurrent[d](dz_d[d][t + 1]))
+                recurrent.add_to(dh[t], dz[t + 1])
             torch.mul(dh[t], through_output[k], out=dz_o[t])
             grad_cell.addcmul_(dh[t], to_cell[k])
-            torch.mul(grad_cell.unsqueeze(2), to_gates[k], out=dz_ifc[t])
+            torch.mul(grad_cell.unsqueeze(2), to_gates[k], out=dz_ifg[t])
             grad_cell.mul_(forget_gate[t])
     return grad_gates
 
@@ -171,7 +187,10 @@ def bidirectional_layer(
     ``rows`` is ``reversal_rows(lengths, T)``; each weight list holds ``nn.LSTM``'s
     ``weight_ih, weight_hh, bias_ih, bias_hh`` of one direction.
     """
-    w_ih = torch.stack([forward_weights[0], backward_weights[0]]).to(BF16)
-    w_hh = torch.stack([forward_weights[1], backward_weights[1]]).to(BF16)
-    bias = torch.stack([forward_weights[2] + forward_weights[3], backward_weights[2] + backward_weights[3]]).float()
+    h = forward_weights[1].shape[1]
+    # Rolled by h rows, nn.LSTM's gate order (input, forget, cell, output) becomes output, input, forget, cell.
+    w_ih = torch.stack([forward_weights[0], backward_weights[0]]).roll(h, dims=1).to(BF16)
+    w_hh = torch.stack([forward_weights[1], backward_weights[1]]).roll(h, dims=1).to(BF16)
+    biases = [forward_weights[2] + forward_weights[3], backward_weights[2] + backward_weights[3]]
+    bias = torch.stack(biases).roll(h, dims=1).float()
     return _BidirectionalLayer.apply(x.to(BF16), rows, w_ih, w_hh, bias)
