@@ -1,13 +1,15 @@
 """One bidirectional LSTM layer for bf16 training on CPUs with AMX: bf16 products, float32 gates and cell state.
 
-oneDNN's fused LSTM under bf16 autocast runs its backward pass far slower than its
-float32 one (BENCHMARKS.md, "bf16 on AMX"), so bf16-mixed training lost to float32.
-This layer does the same arithmetic in a shape AMX runs well:
+On a CPU with AMX, oneDNN's fused LSTM under bf16 autocast gains nothing in its
+backward pass over float32, and bf16-mixed training ran no faster than float32, at
+times slower (BENCHMARKS.md). This layer does the same arithmetic in a shape AMX runs
+well:
 
 - the input products of all time steps, the input gradients and the weight gradients
   are one large bf16 matrix product each, per direction;
-- per time step only the recurrent product remains: a small bf16 product with the
-  recurrent weights pre-packed once per call into oneDNN's blocked layout;
+- per time step only the recurrent products remain: small bf16 products, both
+  directions in one batched call, or for larger weights one call per direction with
+  the weights reordered once into oneDNN's blocked layout;
 - gate pre-activations are summed, and gates, cell state and their gradients
   computed, in float32; each product is accumulated in float32 and rounded to bf16
   once, as every bf16 product under autocast is.
