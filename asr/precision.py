@@ -1,9 +1,11 @@
 """Training precision: ``trainer.precision=auto`` picks bf16 mixed precision where this machine trains faster in it.
 
 Where bf16 pays (BENCHMARKS.md): on CPUs with AMX (Intel Xeon since Sapphire
-Rapids), where ``asr.lstm_bf16`` trains the BiLSTM in bf16, and on CUDA GPUs with
-native bf16 (Ampere and later). Elsewhere float32: without AMX, oneDNN's bf16 LSTM
-trained no faster than float32, sometimes slower.
+Rapids), where ``asr.lstm_bf16`` trains the BiLSTM in bf16, for hidden sizes from
+``MIN_AMX_HIDDEN`` on (5×512 1.4×, the digits recipe's 3×192 1.9× as fast as float32;
+a 2×32 model ran at a fifth of float32's speed, its steps all per-operation
+overhead), and on CUDA GPUs with native bf16 (Ampere and later). Elsewhere float32:
+without AMX, oneDNN's bf16 LSTM trained no faster than float32, sometimes slower.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from asr import lstm_bf16
 AUTO = "auto"
 BF16_MIXED = "bf16-mixed"
 FLOAT32 = "32-true"
+MIN_AMX_HIDDEN = 192
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,9 @@ def _uses_cuda(accelerator: str) -> bool:
     return accelerator in ("gpu", "cuda") or (accelerator == AUTO and torch.cuda.is_available())
 
 
-def choose_precision(setting: str, accelerator: str = AUTO) -> Precision:
-    """``setting`` itself, or for ``auto`` the faster precision on the device that ``accelerator`` selects."""
+def choose_precision(setting: str, accelerator: str = AUTO, hidden_size: int = MIN_AMX_HIDDEN) -> Precision:
+    """``setting`` itself, or for ``auto`` the faster precision on the device that ``accelerator`` selects for a
+    BiLSTM of ``hidden_size``."""
     if str(setting) != AUTO:
         return Precision(str(setting), "set in the config")
     if _uses_cuda(accelerator):
@@ -45,6 +49,8 @@ def choose_precision(setting: str, accelerator: str = AUTO) -> Precision:
         return Precision(FLOAT32, f"auto: CUDA GPU without bf16 ({name})")
     if accelerator not in (AUTO, "cpu"):
         return Precision(FLOAT32, f"auto: accelerator {accelerator}")
-    if lstm_bf16.amx_available():
-        return Precision(BF16_MIXED, "auto: CPU with AMX bf16")
-    return Precision(FLOAT32, "auto: CPU without AMX, where bf16 trains no faster")
+    if not lstm_bf16.amx_available():
+        return Precision(FLOAT32, "auto: CPU without AMX, where bf16 trains no faster")
+    if hidden_size < MIN_AMX_HIDDEN:
+        return Precision(FLOAT32, f"auto: CPU with AMX, but hidden size {hidden_size} is too small for bf16 to pay")
+    return Precision(BF16_MIXED, "auto: CPU with AMX bf16")

@@ -149,9 +149,12 @@ def train(
         for folder in (output_dir, output_dir / CHECKPOINTS):  # what a killed run was writing
             remove_partials(folder)
     L.seed_everything(config.seed, workers=True)
-    precision = choose_precision(config.trainer.get("precision", FLOAT32), config.trainer.get("accelerator", AUTO))
+    settings = config.trainer
+    precision = choose_precision(
+        settings.get("precision", FLOAT32), settings.get("accelerator", AUTO), config.model.hidden_size
+    )
     # The run record (config.yaml), the checkpoints and Lightning see the precision chosen, not "auto".
-    config.trainer = {**config.trainer, "precision": precision.value}
+    config.trainer = {**settings, "precision": precision.value}
     log.info("precision: %s", precision)
     data, features, augment = config.data, config.features, config.augment
     train_manifest, val_manifest = read_manifests(data.train_manifest), read_manifests(data.val_manifest)
