@@ -90,8 +90,8 @@ class BiLSTM(nn.LSTM):
     packed sequences compute, but padded input takes the fused kernels (oneDNN on
     CPU, cuDNN on GPU), where PyTorch runs packed input on CPU step by step in its own
     kernels, about four times slower to train (BENCHMARKS.md). Under bf16 autocast on a
-    CPU with AMX, each layer runs ``asr.lstm_bf16`` instead, whose bf16 training oneDNN's
-    LSTM cannot match there. Parameters are those of ``nn.LSTM``, so saved weights load
+    CPU with AMX, each layer runs ``asr.lstm_bf16`` instead, which trains faster in bf16
+    there than oneDNN's LSTM. Parameters are those of ``nn.LSTM``, so saved weights load
     unchanged.
     """
 

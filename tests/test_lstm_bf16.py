@@ -39,9 +39,10 @@ def outputs_and_gradients(lstm, x, lengths, valid, bf16: bool, weights: torch.Te
     return out, grads
 
 
-def test_bf16_layer_matches_the_float32_lstm_outputs_and_all_gradients():
-    lstm, x, lengths, valid = model_and_batch()
-    weights = torch.randn(3, 11, 32)
+@pytest.mark.parametrize("hidden", [16, 256])  # recurrent products batched over directions, and packed per direction
+def test_bf16_layer_matches_the_float32_lstm_outputs_and_all_gradients(hidden):
+    lstm, x, lengths, valid = model_and_batch(hidden=hidden)
+    weights = torch.randn(3, 11, 2 * hidden)
     want, want_grads = outputs_and_gradients(lstm, x, lengths, valid, False, weights)
     got, got_grads = outputs_and_gradients(lstm, x, lengths, valid, True, weights)
     assert got.shape == want.shape

@@ -47,6 +47,7 @@ from asr.data.sampler import DurationBatchSampler
 from asr.features import FeatureConfig, Frontend
 from asr.inference import AudioSource, Transcriber, resolve_device
 from asr.lightning import ASRModule
+from asr.lstm_bf16 import amx_available
 from asr.model import build_recognizer
 from asr.model_file import LoadedModel, load_model
 from asr.text import CharTokenizer, normalize_text
@@ -149,7 +150,7 @@ def cpu_description() -> str:
 
 def machine_name() -> str:
     """The machine kind, for section headings: the CPU model, whether it has AMX, and the core count."""
-    amx = " with AMX" if torch.cpu.get_capabilities().get("amx_bf16") else ""
+    amx = " with AMX" if amx_available() else ""
     return f"{cpu_model()}{amx}, {os.cpu_count()} cores"
 
 
