@@ -20,9 +20,10 @@ The variants of one size are timed in turns, one step of each and then the next,
 change of load on a shared machine falls on all of them alike; compare them by their
 ratios, which the output lists. Bucketed variants take the first batches of a
 ``DurationBatchSampler`` epoch; the naive one as many batches of shuffled utterances, each
-of the bucketed epoch's mean batch size, so both carry as much audio per step on average. Each batch is an optimizer step
-(forward, CTC loss, backward, gradient clipping, AdamW; the default augmentation, SpecAugment)
-in one process, timed after warm-up steps; data loading is excluded.
+of the bucketed epoch's mean batch size, so both carry as much audio per step on average.
+Each batch is an optimizer step (forward, CTC loss, backward, gradient clipping, AdamW; the
+default augmentation, SpecAugment) in one process, timed after warm-up steps; data loading
+is excluded.
 
 Model FLOPs are counted on valid (unpadded) frames only, so padding shows up as lost
 utilization. An utterance of T log-mel frames gives T_1 = (T-3)//s_1 + 1 frames after the
