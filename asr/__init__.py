@@ -1,7 +1,8 @@
 """asr: a BiLSTM-CTC speech recognition pipeline.
 
 ``asr.load(path)`` loads a model file for transcription (see ``asr.api``). Importing ``asr``
-itself loads no torch: ``configure_threads`` must run before torch does.
+itself loads no torch, so that the ``asr`` command can set OpenMP's wait (``asr.runtime``)
+before torch loads.
 """
 
 from __future__ import annotations
@@ -9,15 +10,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from asr.runtime import configure_threads
-
 if TYPE_CHECKING:
     from asr.api import Model
 
 __version__ = "0.1.0"
 __all__ = ["Model", "TranscriptionError", "load"]
 
-configure_threads()
 
 
 def load(path: str | os.PathLike, device: str = "auto", runtime: str = "auto", **transcriber_options: Any) -> Model:
