@@ -19,13 +19,20 @@ import torch
 from asr import __version__
 from asr.config import check_decoder, structured
 from asr.features import FeatureConfig
-from asr.decoding.words import FRAME_OFFSET
 from asr.model import ModelConfig, SpeechRecognizer, build_acoustic, build_recognizer
 from asr.outputs import atomic_write
 from asr.text import Tokenizer, tokenizer_from_dict
 
 FORMAT_VERSION = 1
 READABLE_VERSIONS = (1,)
+# Seconds from ``frame * seconds_per_frame`` to where output frame ``frame`` starts in the audio, for model
+# files that carry no offset of their own. Geometry gives 22.5 ms: output frame i of the 4x model sees
+# log-mel frames 4i..4i+6 (two unpadded 3x3 convolutions of stride 2), centred on log-mel frame 4i+3, whose
+# 25 ms window is centred 3 * 10 + 12.5 = 42.5 ms after 4i * 10 ms, and a frame starts half a frame (20 ms)
+# before its centre. But a BiLSTM places its spikes where training happened to put them, early or late, so
+# training measures each model's offset on its dev set and stores it in the model file (``asr.export``);
+# recipes/digits/README.md has the offsets its models measured, of which this default is the most common.
+FRAME_OFFSET = 0.2
 
 
 class ModelFileError(RuntimeError):

@@ -22,8 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from asr.decoding.words import FRAME_OFFSET
-from asr.model_file import LoadedModel, ModelFileError
+from asr.model_file import FRAME_OFFSET, LoadedModel, ModelFileError
 from asr.text import Tokenizer, tokenizer_from_dict
 
 ONNX_FORMAT_VERSION = 1

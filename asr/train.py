@@ -1,4 +1,5 @@
-"""Training a recognizer from a resolved config: data, tokenizer, statistics, Lightning fit, model export."""
+"""Training a recognizer from a resolved config: data, tokenizer, statistics, Lightning fit, then the export
+(``asr.export``)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelChec
 from lightning.pytorch.loggers import Logger
 
 from asr.audio import AudioError
-from asr.checkpoints import AtomicCheckpointIO, LastCheckpoint, average_weights, inside, load_checkpoint
+from asr.checkpoints import AtomicCheckpointIO, LastCheckpoint
 from asr.config import plain
 from asr.data.datamodule import ASRDataModule
 from asr.data.dataset import LabeledSet, load_utterance, select_trainable
@@ -25,14 +26,14 @@ from asr.data.manifest import Manifest, read_manifests
 from asr.features import FeatureConfig, LogMel, compute_stats
 from asr.lightning import ASRModule
 from asr.model import SpeechRecognizer
-from asr.model_file import LoadedModel, load_model, save_model
+from asr.export import best_checkpoints, export_model
+from asr.model_file import LoadedModel, load_model
 from asr.outputs import remove_partials
 from asr.precision import AUTO, FLOAT32, choose_precision
 from asr.run_folder import CHECKPOINTS, MODEL_FILE, claim_output_dir, is_first_process
 from asr.run_record import write_run_record
 from asr.schema import LOGGERS, DataConfig, TrainConfig, train_config
 from asr.text import Tokenizer, UnspellableError, build_tokenizer, normalize_text
-from asr.word_timing import calibrate_frame_offset
 
 log = logging.getLogger(__name__)
 # The `lightning` package prints through a console handler of its own; send its records
@@ -187,7 +188,7 @@ def train(
         seed=config.seed,
     )
     checkpoints = output_dir / CHECKPOINTS
-    best_checkpoints = ModelCheckpoint(
+    best_checkpoint = ModelCheckpoint(
         dirpath=checkpoints,
         filename="best-{epoch:02d}-{val_wer:.4f}",
         monitor="val_wer",
@@ -196,7 +197,7 @@ def train(
     )
     # last.ckpt after every validation, epoch and N optimizer steps: a killed run loses at most N steps.
     last = LastCheckpoint(checkpoints, config.checkpoint_every_n_steps)
-    callbacks = [best_checkpoints, last, LearningRateMonitor(logging_interval="step"), *callbacks]
+    callbacks = [best_checkpoint, last, LearningRateMonitor(logging_interval="step"), *callbacks]
     trainer = L.Trainer(
         **{
             **config.trainer,
@@ -213,31 +214,6 @@ def train(
     trainer.fit(module, datamodule=datamodule, ckpt_path=config.resume, weights_only=True)
     model_path = output_dir / MODEL_FILE
     if trainer.is_global_zero:
-        scores = best_checkpoints.best_k_models
-        best = inside(checkpoints, sorted(scores, key=lambda path: float(scores[path])))[: config.average_best]
-        if best:
-            module = averaged_checkpoints(best)
-        exported = {k: resolved[k] for k in ("features", "model", "decoder")}
-        offset = _word_time_offset(LoadedModel(module.recognizer.eval(), tokenizer, exported), val_manifest)
-        save_model(model_path, module.recognizer, tokenizer, exported, frame_offset=offset)
-        log.info("wrote %s (from %s)", model_path, " + ".join(best) or "the final weights")
+        best = best_checkpoints(checkpoints, best_checkpoint.best_k_models, config.average_best)
+        export_model(model_path, best, val_manifest.utterances, module=module, config=resolved)
     return model_path
-
-
-def _word_time_offset(model: LoadedModel, val_manifest: Manifest) -> float | None:
-    """The word-time frame offset measured on the dev rows that have reference word times, if any."""
-    offset = calibrate_frame_offset(model, val_manifest.utterances)
-    if offset is None:
-        log.info("word times: too few dev words with reference times to calibrate on; default frame offset")
-    else:
-        log.info("word times: frame offset %.3f s, measured on the dev set's reference word times", offset)
-    return offset
-
-
-def averaged_checkpoints(paths: Sequence[str | os.PathLike]) -> ASRModule:
-    """The module of ``paths[0]`` with every floating-point weight replaced by its mean over all ``paths``."""
-    module = ASRModule.load_from_checkpoint(paths[0], map_location="cpu", weights_only=True)
-    if len(paths) > 1:
-        others = [load_checkpoint(path)["state_dict"] for path in paths[1:]]
-        module.load_state_dict(average_weights([module.state_dict(), *others]))
-    return module

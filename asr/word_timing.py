@@ -1,11 +1,10 @@
 """Decoded word times against reference word times: scoring, and the frame offset that centres them.
 
 Where a BiLSTM-CTC model puts its spikes relative to the sound differs from one
-training run to the next (by several hundred ms between two runs of the same
-digits recipe), so no constant offset fits every model. Training measures the
-offset on the dev set, when its rows carry reference ``words``, and stores it
-in the model file (``LoadedModel.frame_offset``); ``tools/word_timing_report.py``
-reports the errors that remain.
+training run to the next, so no constant offset fits every model. The export
+(``asr.export``) measures the offset on the dev set, when its rows carry reference
+``words``, and stores it in the model file (``LoadedModel.frame_offset``);
+``tools/word_timing_report.py`` reports the errors that remain.
 """
 
 from __future__ import annotations

@@ -4,9 +4,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from asr.decoding.words import FRAME_OFFSET
 from asr.model import build_recognizer
-from asr.model_file import FORMAT_VERSION, ModelFileError, load_model, save_model
+from asr.model_file import FORMAT_VERSION, FRAME_OFFSET, ModelFileError, load_model, save_model
 from asr.text import CharTokenizer
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from asr.decoding import GreedyDecoder, words_from_alignment
-from asr.decoding.words import FRAME_OFFSET, Word, snap_to_speech
+from asr.decoding.words import Word, snap_to_speech
+from asr.model_file import FRAME_OFFSET
 from asr.text import CharTokenizer
 
 TOKENIZER = CharTokenizer.build(["ab c"])  # " ", a, b, c
@@ -36,7 +37,7 @@ def test_words_and_frame_spans():
 
 def test_times_are_monotonic_and_within_the_audio():
     log_probs = torch.cat([LOG_PROBS, emissions(*"-" * 8)])  # room after the last word for FRAME_OFFSET
-    words = words_from_alignment(log_probs, decoded(log_probs), TOKENIZER, SPF)
+    words = words_from_alignment(log_probs, decoded(log_probs), TOKENIZER, SPF, frame_offset=FRAME_OFFSET)
     times = [t for w in words for t in (w.start, w.end)]
     assert times == sorted(times) and all(w.start < w.end for w in words)
     assert times[0] == pytest.approx(SPF + FRAME_OFFSET)
@@ -52,13 +53,13 @@ def test_times_stay_within_the_frames():
 
 def test_uncertain_word_gets_lower_confidence():
     log_probs = emissions("-", "a", "a", "-", "b", "-", " ", "-", "c", "c", "-", "-", unsure="c")
-    ab, c = words_from_alignment(log_probs, decoded(log_probs), TOKENIZER, SPF)
+    ab, c = words_from_alignment(log_probs, decoded(log_probs), TOKENIZER, SPF, frame_offset=FRAME_OFFSET)
     assert 0 <= c.confidence < ab.confidence <= 1
     assert ab.confidence > 0.9 and c.confidence < 0.6
 
 
 def test_empty_hypothesis():
-    assert words_from_alignment(emissions("-", "-"), [], TOKENIZER, SPF) == []
+    assert words_from_alignment(emissions("-", "-"), [], TOKENIZER, SPF, frame_offset=FRAME_OFFSET) == []
 
 
 def test_too_few_frames_falls_back_to_decoder_frames():

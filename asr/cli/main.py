@@ -14,7 +14,7 @@ import sys
 
 from asr.runtime import configure_threads
 
-# Each command: its one-line help, and the module under asr.cli whose register(parser) adds its arguments.
+# Each command: its one-line help; its module under asr.cli (the name with _ for -) has register(parser).
 COMMANDS = {
     "train": "train a model: asr train RECIPE [key=value ...] (Hydra overrides)",
     "prepare": "prepare a corpus: audio and manifests",
@@ -23,6 +23,7 @@ COMMANDS = {
     "evaluate": "score a model file on a manifest (WER, CER)",
     "lm": "n-gram language models for beam decoding",
     "export": "export a model file to ONNX (optionally int8) for ONNX Runtime",
+    "export-run": "write a training run's model file again from its checkpoints (another --average, --dev)",
     "serve": "serve a model over HTTP (OpenAI-compatible /v1/audio/transcriptions)",
 }
 
@@ -34,7 +35,7 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
     for name, help in COMMANDS.items():
         sub = commands.add_parser(name, help=help, add_help=name != "train")
         if name == command:
-            importlib.import_module(f"asr.cli.{name}").register(sub)
+            importlib.import_module(f"asr.cli.{name.replace('-', '_')}").register(sub)
     return parser
 
 

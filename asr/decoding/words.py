@@ -16,16 +16,6 @@ from torchaudio.functional import TokenSpan
 
 from asr.text.tokenizer import BLANK_ID, Tokenizer
 
-# Seconds from ``frame * seconds_per_frame`` to where output frame ``frame`` starts in the audio.
-# Geometry gives 22.5 ms: output frame i of the 4x model sees log-mel frames 4i..4i+6 (two unpadded
-# 3x3 convolutions of stride 2), centred on log-mel frame 4i+3, whose 25 ms window is centred
-# 3 * 10 + 12.5 = 42.5 ms after 4i * 10 ms, and a frame starts half a frame (20 ms) before its centre.
-# But a BiLSTM places its spikes where training happened to put them, early or late: the offset
-# that centres word boundaries on data/digits/dev.jsonl was about 0.2 s for four digits models and
-# -0.25 s for a fifth. Training therefore measures each model's offset on its dev set and stores it
-# in the model file (asr.word_timing); this value is the default for models without one.
-FRAME_OFFSET = 0.2
-
 
 @dataclass
 class Word:
@@ -44,13 +34,14 @@ def words_from_alignment(
     seconds_per_frame: float,
     time_offset: float = 0.0,
     frames: list[int] | None = None,
-    frame_offset: float = FRAME_OFFSET,
+    *,
+    frame_offset: float,
 ) -> list[Word]:
     """Timed words of one utterance's decoded ``tokens`` (no blanks): characters or subword pieces.
 
     ``log_probs`` (T, V) are the utterance's valid frames; ``time_offset`` is
     where they start in the audio (a chunk's offset), ``frame_offset`` where a
-    frame starts relative to its nominal time (see ``FRAME_OFFSET``); times are
+    frame starts relative to its nominal time (the model's, ``LoadedModel.frame_offset``); times are
     kept within the T frames. When the tokens cannot be forced through T frames,
     each token holds the one frame the decoder emitted it on (``frames``), or
     tokens are spread evenly. A word's confidence is that of its least certain
