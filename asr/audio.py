@@ -1,4 +1,4 @@
-"""Reading audio files into mono float32 waveforms at a target sample rate.
+"""Reading audio files into mono float32 waveforms at a target sample rate, and quantizing them to 16 bits.
 
 Audio is a whole file, or a byte range of one: a member of an uncompressed tar
 shard (``asr shard``), read with one seek and one read and decoded from memory.
@@ -120,3 +120,8 @@ def resample(wav: torch.Tensor, source_rate: float, target_rate: float) -> torch
         return wav
     out = soxr.resample(wav.numpy().astype(np.float32, copy=False), source_rate, target_rate, quality="HQ")
     return torch.from_numpy(out)
+
+
+def to_pcm16(wav: np.ndarray) -> np.ndarray:
+    """Quantize float samples to int16 (clipping), so what is written is exactly what is kept."""
+    return np.clip(np.round(wav * 32768.0), -32768, 32767).astype(np.int16)

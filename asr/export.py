@@ -17,7 +17,7 @@ from typing import Any
 
 from asr.checkpoints import average_weights, inside, load_checkpoint
 from asr.data.manifest import Utterance
-from asr.lightning import ASRModule
+from asr.module import ASRModule
 from asr.model_file import LoadedModel, save_model
 from asr.word_timing import calibrate_frame_offset
 

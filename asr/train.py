@@ -24,7 +24,7 @@ from asr.data.datamodule import ASRDataModule
 from asr.data.dataset import LabeledSet, load_utterance, select_trainable
 from asr.data.manifest import Manifest, read_manifests
 from asr.features import FeatureConfig, LogMel, compute_stats
-from asr.lightning import ASRModule
+from asr.module import ASRModule
 from asr.model import SpeechRecognizer
 from asr.export import best_checkpoints, export_model
 from asr.model_file import LoadedModel, load_model

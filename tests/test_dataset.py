@@ -8,7 +8,7 @@ from training_utils import tiny_config
 
 from asr.data.dataset import UtteranceDataset, collate, ctc_min_frames, select_trainable
 from asr.data.manifest import read_manifest
-from asr.lightning import ASRModule
+from asr.module import ASRModule
 from asr.text import CharTokenizer
 
 

@@ -8,7 +8,7 @@ from audio_utils import write_corpus
 from lightning.pytorch.callbacks import Callback
 from training_utils import tiny_config
 
-from asr.lightning import ASRModule
+from asr.module import ASRModule
 from asr.model import build_recognizer
 from asr.model_file import load_model
 from asr.text import CharTokenizer

@@ -46,7 +46,7 @@ from asr.data.manifest import Manifest, Utterance, read_manifest
 from asr.data.sampler import DurationBatchSampler
 from asr.features import FeatureConfig, Frontend
 from asr.inference import AudioSource, Transcriber, resolve_device
-from asr.lightning import ASRModule
+from asr.module import ASRModule
 from asr.lstm_bf16 import amx_available
 from asr.model import build_recognizer
 from asr.model_file import LoadedModel, load_model

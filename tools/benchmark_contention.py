@@ -62,7 +62,7 @@ def child(job: str, args: argparse.Namespace) -> dict:
     from benchmark_training import ALPHABET, batch_plans, synthetic_utterances
 
     from asr.data.dataset import collate
-    from asr.lightning import ASRModule
+    from asr.module import ASRModule
     from asr.text import CharTokenizer
 
     torch.manual_seed(args.seed)

@@ -72,7 +72,7 @@ from asr.config import CONF_DIR
 from asr.data.dataset import collate
 from asr.data.manifest import read_manifest
 from asr.data.sampler import DurationBatchSampler
-from asr.lightning import ASRModule
+from asr.module import ASRModule
 from asr.model import AcousticModel
 from asr.text import CharTokenizer
 

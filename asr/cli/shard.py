@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from asr.data.archive import FORMATS, ShardError, write_shards
+from asr.data.shards import FORMATS, ShardError, write_shards
 from asr.data.manifest import ManifestError
 
 

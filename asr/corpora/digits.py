@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from asr.audio import AudioError, load_audio
+from asr.audio import AudioError, load_audio, to_pcm16
 from asr.corpora import flite
-from asr.corpora.generated import remove_stale_audio, to_pcm16, write_wav
+from asr.corpora.audio_writing import remove_stale_audio, write_wav
 from asr.data.manifest import write_manifest
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,8 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from asr.corpora.generated import resample, to_pcm16
+from asr.audio import to_pcm16
+from asr.corpora.audio_writing import resample
 
 FLITE = "flite"
 DEFAULT_VOICES = ("kal16", "awb", "rms", "slt")

@@ -31,8 +31,9 @@ import soundfile as sf
 import torch
 from tqdm import tqdm
 
+from asr.audio import to_pcm16
 from asr.corpora import espeak
-from asr.corpora.generated import remove_stale_audio, resample, to_pcm16, write_wav
+from asr.corpora.audio_writing import remove_stale_audio, resample, write_wav
 from asr.data.manifest import write_manifest
 from asr.text import UnspellableError, normalize_text
 from asr.text.numbers import spell_numbers

@@ -1,4 +1,5 @@
-"""What the corpora this project generates itself (digits, synthetic) share when they write audio."""
+"""Writing the audio of the corpora this project generates itself (digits, synthetic): WAV files, resampling,
+stale files."""
 
 from __future__ import annotations
 
@@ -17,11 +18,6 @@ def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
     """Write 16-bit WAV atomically: a killed run leaves no partial file under the name a manifest names."""
     with atomic_write(path, "wb") as f:
         sf.write(f, samples, sample_rate, format="WAV", subtype="PCM_16")
-
-
-def to_pcm16(wav: np.ndarray) -> np.ndarray:
-    """Quantize float samples to int16 (clipping), so what is written is exactly what is kept."""
-    return np.clip(np.round(wav * 32768.0), -32768, 32767).astype(np.int16)
 
 
 def resample(wav: torch.Tensor, source: int, target: int, band_limit: int | None = None) -> torch.Tensor:

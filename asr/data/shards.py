@@ -28,8 +28,7 @@ from typing import Any
 import soundfile as sf
 from tqdm import tqdm
 
-from asr.audio import AudioError, read_audio
-from asr.corpora.generated import to_pcm16
+from asr.audio import AudioError, read_audio, to_pcm16
 from asr.data.manifest import Manifest, Utterance, read_manifest, write_manifest
 from asr.outputs import atomic_write
 
