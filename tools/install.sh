@@ -21,7 +21,7 @@ install_flite() {
 
 if ! install_flite; then
   echo "tools/install.sh: the flite program is missing and could not be installed (no root, sudo or apt-get)." >&2
-  echo "  Needed by: 'asr prepare flite-digits' (stage 2 of recipes/digits/run.sh) and tests/test_flite.py (skipped)." >&2
+  echo "  Needed by: 'asr prepare flite-digits' (stage 0 of recipes/digits/run.sh) and tests/test_flite.py (skipped)." >&2
   echo "  Install it with your system's package manager, e.g. 'sudo apt-get install flite'." >&2
 fi
 

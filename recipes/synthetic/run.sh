@@ -1,24 +1,33 @@
 #!/usr/bin/env bash
-# The synthetic-English recipe end to end, offline: generate -> train -> evaluate -> transcribe a sample.
-# Usage: bash recipes/synthetic/run.sh [extra Hydra overrides for training...]
+# The synthetic-English recipe end to end, offline, in stages: 0 generate -> 1 train -> 2 evaluate
+# -> 3 transcribe a sample.
+# Usage: bash recipes/synthetic/run.sh [--stage N] [--stop-stage M] [extra Hydra overrides for training...]
 #   e.g. bash recipes/synthetic/run.sh tokenizer=sentencepiece output_dir=exp/synthetic-sp
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source recipes/stages.sh
 DATA=data/synthetic
 EXP=exp/synthetic
 for arg in "$@"; do
   case "$arg" in output_dir=*) EXP=${arg#output_dir=} ;; esac
 done
 
-asr prepare synthetic --out-dir "$DATA"
-asr train recipes/synthetic output_dir="$EXP" "$@"
-for split in dev test; do
-  echo "== $split, greedy"
-  asr evaluate "$EXP/model.pt" "$DATA/$split.jsonl" --summary "$EXP/$split-greedy.json" \
-    --per-utterance "$EXP/eval-$split.jsonl"
-done
-SAMPLE=$(head -n 1 "$DATA/test.jsonl")
-field() { python -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$SAMPLE" "$1"; }
-echo "== a test utterance"
-echo "reference:  $(field text)"
-echo "transcript: $(asr transcribe "$EXP/model.pt" "$DATA/$(field audio_filepath)")"
+if run_stage 0 "generate the corpus"; then
+  asr prepare synthetic --out-dir "$DATA"
+fi
+if run_stage 1 "train"; then
+  asr train recipes/synthetic output_dir="$EXP" "$@"
+fi
+if run_stage 2 "evaluate"; then
+  for split in dev test; do
+    echo "== $split, greedy"
+    asr evaluate "$EXP/model.pt" "$DATA/$split.jsonl" --summary "$EXP/$split-greedy.json" \
+      --per-utterance "$EXP/eval-$split.jsonl"
+  done
+fi
+if run_stage 3 "transcribe a test utterance"; then
+  SAMPLE=$(head -n 1 "$DATA/test.jsonl")
+  field() { python -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$SAMPLE" "$1"; }
+  echo "reference:  $(field text)"
+  echo "transcript: $(asr transcribe "$EXP/model.pt" "$DATA/$(field audio_filepath)")"
+fi
