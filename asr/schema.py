@@ -43,18 +43,15 @@ class DataConfig:
 
     train_manifest: Any = MISSING  # a manifest, or a list of them read as one
     val_manifest: Any = MISSING  # the same
-    test_manifest: Any = None
     max_batch_seconds: float = 120.0  # padded audio per batch (longest utterance x count)
     max_batch_size: int = 64
     max_duration: float | None = 30.0  # longer training utterances are skipped (counted in the log)
     num_workers: int = 2
 
     def __post_init__(self) -> None:
-        for name in ("train_manifest", "val_manifest", "test_manifest"):
+        for name in ("train_manifest", "val_manifest"):
             value = getattr(self, name)
             paths = value if isinstance(value, list) else [value]
-            if name == "test_manifest" and value is None:
-                continue
             if not paths or not all(isinstance(p, str) and p for p in paths):
                 raise ConfigError(f"data.{name}={value!r}: expected a manifest path or a list of them")
 

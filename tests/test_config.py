@@ -55,6 +55,8 @@ def test_a_python_dict_is_checked_and_completed():
         train_config({"data": {"train_manifest": "a", "val_manifest": 3}})
     with pytest.raises(ConfigError, match=r"^augment.noise.snr: unknown key \(NoiseConfig takes: prob, snr_db\)"):
         train_config({"data": config.data.__dict__, "augment": {"noise": {"snr": [1, 2]}}})
+    with pytest.raises(ConfigError, match=r"^data.test_manifest: unknown key"):  # nothing read it: a test set is
+        train_config({"data": {**config.data.__dict__, "test_manifest": "t.jsonl"}})  # named to asr evaluate
     with pytest.raises(ConfigError, match=r"^resume=.*nope.ckpt: no such checkpoint"):
         train_config({"data": config.data.__dict__, "resume": "nope.ckpt"})
 

@@ -62,7 +62,7 @@ def check(hydra_args: list[str]) -> str | None:
     except ConfigError as e:
         return str(e)
     data = config.data
-    for key in ("train_manifest", "val_manifest"):  # test_manifest is for evaluating afterwards
+    for key in ("train_manifest", "val_manifest"):
         paths = getattr(data, key)
         for path in paths if isinstance(paths, list) else [paths] if paths else []:
             if not Path(path).is_file():
