@@ -89,7 +89,7 @@ class BiLSTM(nn.LSTM):
     both directions the padding comes after the valid frames. That computes what
     packed sequences compute, but padded input takes the fused kernels (oneDNN on
     CPU, cuDNN on GPU), where PyTorch runs packed input on CPU step by step in its own
-    kernels, about four times slower to train (BENCHMARKS.md). Under bf16 autocast on a
+    kernels, several times slower to train (BENCHMARKS.md). Under bf16 autocast on a
     CPU with AMX, each layer runs ``asr.lstm_bf16`` instead, which trains faster in bf16
     there than oneDNN's LSTM. Parameters are those of ``nn.LSTM``, so saved weights load
     unchanged.

@@ -1,10 +1,9 @@
 """Training precision: ``trainer.precision=auto`` picks bf16 mixed precision where this machine trains faster in it.
 
-Where bf16 pays (BENCHMARKS.md): on CPUs with AMX (Intel Xeon since Sapphire
-Rapids), where ``asr.lstm_bf16`` trains the BiLSTM in bf16, for hidden sizes from
-``MIN_AMX_HIDDEN`` on (5×512 1.4×, the digits recipe's 3×192 1.9× as fast as float32;
-a 2×32 model ran at a fifth of float32's speed, its steps all per-operation
-overhead), and on CUDA GPUs with native bf16 (Ampere and later). Elsewhere float32:
+Where bf16 pays (BENCHMARKS.md has the measurements): on CPUs with AMX (Intel Xeon
+since Sapphire Rapids), where ``asr.lstm_bf16`` trains the BiLSTM in bf16, for hidden
+sizes from ``MIN_AMX_HIDDEN`` on (a small model's steps are all per-operation overhead,
+slower in bf16), and on CUDA GPUs with native bf16 (Ampere and later). Elsewhere float32:
 without AMX, oneDNN's bf16 LSTM trained no faster than float32, sometimes slower.
 """
 
