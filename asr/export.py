@@ -1,4 +1,4 @@
-"""A training run's model file: its best checkpoints averaged, the word-time frame offset measured, ``model.pt`` written.
+"""A training run's model file: its best checkpoints averaged, the word-time frame offset measured, model.pt written.
 
 Training ends with ``export_model``; ``asr export-run RUN_DIR`` reruns it on a run's
 folder (another ``--average``, another dev set) without retraining. Checkpoints are
@@ -17,8 +17,8 @@ from typing import Any
 
 from asr.checkpoints import average_weights, inside, load_checkpoint
 from asr.data.manifest import Utterance
-from asr.module import ASRModule
 from asr.model_file import LoadedModel, save_model
+from asr.module import ASRModule
 from asr.word_timing import calibrate_frame_offset
 
 log = logging.getLogger(__name__)

@@ -23,11 +23,11 @@ from asr.config import plain
 from asr.data.datamodule import ASRDataModule
 from asr.data.dataset import LabeledSet, load_utterance, select_trainable
 from asr.data.manifest import Manifest, read_manifests
-from asr.features import FeatureConfig, LogMel, compute_stats
-from asr.module import ASRModule
-from asr.model import SpeechRecognizer
 from asr.export import best_checkpoints, export_model
+from asr.features import FeatureConfig, LogMel, compute_stats
+from asr.model import SpeechRecognizer
 from asr.model_file import LoadedModel, load_model
+from asr.module import ASRModule
 from asr.outputs import remove_partials
 from asr.precision import AUTO, FLOAT32, choose_precision
 from asr.run_folder import CHECKPOINTS, MODEL_FILE, claim_output_dir, is_first_process

@@ -1,14 +1,13 @@
 import pytest
 import torch
+from configs import features, tiny_model
 
 from asr.model import BiLSTM, ModelConfig, build_recognizer
 
-FEATURES = {"sample_rate": 16000, "n_mels": 80, "win_ms": 25.0, "hop_ms": 10.0}
-
 
 def small(subsampling: int = 4):
-    model = {"hidden_size": 32, "num_layers": 2, "dropout": 0.0, "subsampling": subsampling, "conv_channels": 8}
-    return build_recognizer(FEATURES, model, vocab_size=12).eval()
+    model = tiny_model(hidden_size=32, num_layers=2, subsampling=subsampling, conv_channels=8)
+    return build_recognizer(features(), model, vocab_size=12).eval()
 
 
 @pytest.mark.parametrize("subsampling", [2, 4])
@@ -49,14 +48,14 @@ def test_bad_subsampling_factor():
     with pytest.raises(ValueError, match="model.subsampling=3: expected 2 or 4"):
         ModelConfig(subsampling=3)
     with pytest.raises(ValueError, match="model.subsampling=3: expected 2 or 4"):
-        build_recognizer(FEATURES, {"subsampling": 3}, vocab_size=12)
+        build_recognizer(features(), {"subsampling": 3}, vocab_size=12)
 
 
 def test_model_config_names_the_key_and_what_it_expected():
     with pytest.raises(ValueError, match=r"^model.hidden_size: Value 'abc' of type 'str' could not be converted to"):
-        build_recognizer(FEATURES, {"hidden_size": "abc"}, vocab_size=12)
+        build_recognizer(features(), {"hidden_size": "abc"}, vocab_size=12)
     with pytest.raises(ValueError, match=r"^model.hiden_size: unknown key \(ModelConfig takes: subsampling, "):
-        build_recognizer(FEATURES, {"hiden_size": 8}, vocab_size=12)
+        build_recognizer(features(), {"hiden_size": 8}, vocab_size=12)
 
 
 def test_bilstm_computes_what_a_packed_lstm_computes_with_the_same_gradients():

@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import configs
 import pytest
 import torch
 
@@ -23,8 +24,7 @@ def test_committed_model_file_still_loads_and_gives_the_same_output():
 
 
 def test_round_trip_keeps_weights_stats_tokenizer_and_config(tmp_path):
-    features = {"sample_rate": 16000, "n_mels": 80, "win_ms": 25.0, "hop_ms": 10.0}
-    model = {"subsampling": 2, "conv_channels": 4, "hidden_size": 8, "num_layers": 2, "dropout": 0.0}
+    features, model = configs.features(), configs.tiny_model(subsampling=2, hidden_size=8, num_layers=2)
     tokenizer = CharTokenizer.build(["abc d"])
     recognizer = build_recognizer(features, model, tokenizer.vocab_size)
     recognizer.frontend.set_stats(torch.arange(80.0), torch.ones(80) * 2)

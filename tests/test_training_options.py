@@ -5,12 +5,13 @@ import math
 import pytest
 import torch
 from audio_utils import write_corpus
+from configs import features, tiny_model
 from lightning.pytorch.callbacks import Callback
 from training_utils import tiny_config
 
-from asr.module import ASRModule
 from asr.model import build_recognizer
 from asr.model_file import load_model
+from asr.module import ASRModule
 from asr.text import CharTokenizer
 from asr.train import train
 
@@ -28,9 +29,7 @@ class RecordLosses(Callback):
 
 
 def test_under_bf16_autocast_features_and_log_probs_stay_float32_and_the_lstm_runs_in_bf16():
-    features = {"sample_rate": 16000, "n_mels": 80, "win_ms": 25.0, "hop_ms": 10.0}
-    model = {"hidden_size": 16, "num_layers": 2, "dropout": 0.0, "subsampling": 4, "conv_channels": 4}
-    recognizer = build_recognizer(features, model, vocab_size=12)
+    recognizer = build_recognizer(features(), tiny_model(num_layers=2), vocab_size=12)
     wav, lengths = torch.randn(2, 16000), torch.tensor([16000, 12000])
     with torch.autocast("cpu", dtype=torch.bfloat16):
         feats, frames = recognizer.frontend(wav, lengths)

@@ -6,14 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+from configs import features, tiny_model
 
 
 def tiny_config(manifest: Path, **trainer: Any) -> dict[str, Any]:
     """Train and validate on ``manifest`` with a model of a few hundred weights, on CPU; ``trainer`` overrides."""
     return {
         "seed": 0,
-        "features": {"sample_rate": 16000, "n_mels": 80, "win_ms": 25.0, "hop_ms": 10.0, "stats_max_utterances": 20},
-        "model": {"subsampling": 4, "conv_channels": 4, "hidden_size": 16, "num_layers": 1, "dropout": 0.0},
+        "features": features(stats_max_utterances=20),
+        "model": tiny_model(),
         "data": {
             "train_manifest": str(manifest),
             "val_manifest": str(manifest),

@@ -46,10 +46,10 @@ from asr.data.manifest import Manifest, Utterance, read_manifest
 from asr.data.sampler import DurationBatchSampler
 from asr.features import FeatureConfig, Frontend
 from asr.inference import AudioSource, Transcriber, resolve_device
-from asr.module import ASRModule
 from asr.lstm_bf16 import amx_available
 from asr.model import build_recognizer
 from asr.model_file import LoadedModel, load_model
+from asr.module import ASRModule
 from asr.text import CharTokenizer, normalize_text
 
 REPO = Path(__file__).resolve().parents[1]

@@ -28,10 +28,10 @@ from pathlib import Path
 import torch
 from benchmark import REPO, Row, machine_name, publish, recipe_config, render_section
 
-from asr.data.shards import FORMATS, write_shards
 from asr.data.datamodule import ASRDataModule
 from asr.data.dataset import select_trainable
 from asr.data.manifest import Manifest, read_manifest
+from asr.data.shards import FORMATS, write_shards
 from asr.text import CharTokenizer, normalize_text
 
 

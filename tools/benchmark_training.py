@@ -72,8 +72,8 @@ from asr.config import CONF_DIR
 from asr.data.dataset import collate
 from asr.data.manifest import read_manifest
 from asr.data.sampler import DurationBatchSampler
-from asr.module import ASRModule
 from asr.model import AcousticModel
+from asr.module import ASRModule
 from asr.text import CharTokenizer
 
 MEDIAN_SECONDS, SIGMA, MIN_SECONDS, MAX_SECONDS = 9.0, 0.45, 1.0, 30.0

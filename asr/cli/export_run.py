@@ -1,4 +1,4 @@
-"""``asr export-run RUN_DIR [--average N] [--dev MANIFEST]``: a training run's model file, again, from its checkpoints."""
+"""``asr export-run RUN_DIR [--average N] [--dev MANIFEST]``: a run's model file written again from its checkpoints."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from asr.data.shards import FORMATS, ShardError, write_shards
 from asr.data.manifest import ManifestError
+from asr.data.shards import FORMATS, ShardError, write_shards
 
 
 def register(p: argparse.ArgumentParser) -> None:
