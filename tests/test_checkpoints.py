@@ -1,13 +1,11 @@
 """Checkpoints: last.ckpt is always the newest state, a run never mixes with another's files, and a resumed
 checkpoint cannot make training read (let alone unpickle) files outside the run's own checkpoint folder."""
 
-import pickle
-
 import pytest
 import torch
 from audio_utils import write_corpus
 from lightning.pytorch.callbacks import Callback
-from training_utils import tiny_config
+from training_utils import code_running_pickle, tiny_config
 
 from asr.checkpoints import AtomicCheckpointIO
 from asr.config import ConfigError
@@ -20,16 +18,6 @@ def _step(checkpoint) -> int:
     return torch.load(checkpoint, weights_only=True)["global_step"]
 
 
-class _Evil:
-    """Unpickling this creates ``marker``: what any code in a crafted file could do."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return open, (self.marker, "w")
-
-
 def test_a_resumed_checkpoint_naming_other_files_never_gets_them_read(tmp_path):
     manifest = write_corpus(tmp_path / "data", 6)
     config = {**tiny_config(manifest, max_epochs=2), "average_best": 2}
@@ -38,7 +26,7 @@ def test_a_resumed_checkpoint_naming_other_files_never_gets_them_read(tmp_path):
     last = out / "checkpoints" / "last.ckpt"
     marker, evil = tmp_path / "pwned", tmp_path / "elsewhere" / "evil.ckpt"
     evil.parent.mkdir()
-    evil.write_bytes(pickle.dumps(_Evil(marker)))
+    evil.write_bytes(code_running_pickle(marker))
     state = torch.load(last, weights_only=True)
     (key,) = [k for k in state["callbacks"] if k.startswith("ModelCheckpoint")]
     state["callbacks"][key]["best_k_models"][str(evil)] = torch.tensor(2.0)  # one of the "best"

@@ -1,27 +1,16 @@
 """asr export-run: a run's model file written again from its own checkpoints, as training wrote it, and never
 from a file outside the run's checkpoints/ folder."""
 
-import pickle
 import re
 
 import pytest
 import torch
 from audio_utils import write_corpus
-from training_utils import tiny_config
+from training_utils import code_running_pickle, tiny_config
 
 from asr.cli.main import main
 from asr.model_file import load_model
 from asr.train import train
-
-
-class _Evil:
-    """Unpickling this creates ``marker``: what any code in a crafted file could do."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return open, (self.marker, "w")
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +51,9 @@ def test_export_run_never_reads_files_outside_the_run_nor_runs_code(run, tmp_pat
     out, _ = run
     marker = tmp_path / "pwned"
     evil = out / "checkpoints" / "best-epoch=09-val_wer=0.0000.ckpt"  # the "best" of all, by its name
-    evil.write_bytes(pickle.dumps(_Evil(marker)))
+    evil.write_bytes(code_running_pickle(marker))
     elsewhere = tmp_path / "elsewhere.ckpt"
-    elsewhere.write_bytes(pickle.dumps(_Evil(marker)))
+    elsewhere.write_bytes(code_running_pickle(marker))
     link = out / "checkpoints" / "best-epoch=08-val_wer=0.0000.ckpt"
     link.symlink_to(elsewhere)
     try:

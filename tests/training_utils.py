@@ -1,7 +1,9 @@
-"""A tiny training config and the utterance ids of a batch, for the tests that train (DDP, resuming)."""
+"""A tiny training config, the utterance ids of a batch and a code-running pickle, for the tests that train
+(DDP, resuming, checkpoints)."""
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,21 @@ def tiny_config(manifest: Path, **trainer: Any) -> dict[str, Any]:
         },
         "decoder": {"type": "greedy"},
     }
+
+
+class _Evil:
+    """Unpickling this creates ``marker``: what any code in a crafted file could do."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return open, (self.marker, "w")
+
+
+def code_running_pickle(marker: Path) -> bytes:
+    """A pickle that creates the file ``marker`` when unpickled: a crafted checkpoint, to show it is never run."""
+    return pickle.dumps(_Evil(marker))
 
 
 def utterance_ids(trainer: L.Trainer, batch: dict) -> list[str]:
