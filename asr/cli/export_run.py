@@ -13,14 +13,16 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--average",
         type=int,
+        metavar="N",
         help="average the weights of this many best checkpoints (by dev WER); default: every one the run kept",
     )
     p.add_argument(
         "--dev",
+        metavar="MANIFEST",
         help="manifest whose reference word times calibrate the word-time frame offset (training uses its "
         "data.val_manifest); without it the model file keeps the default offset",
     )
-    p.add_argument("--output", "-o", help="the model file to write; default: RUN_DIR/model.pt")
+    p.add_argument("--output", "-o", metavar="OUT", help="the model file to write; default: RUN_DIR/model.pt")
     p.set_defaults(func=run)
 
 
