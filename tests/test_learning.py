@@ -4,6 +4,7 @@ overfits a handful of real FSDD recordings until it transcribes them almost with
 import json
 
 import soundfile as sf
+from configs import hydra_overrides, quiet_cpu_trainer, tiny_model
 
 import asr
 from asr.config import CONF_DIR
@@ -13,22 +14,14 @@ from asr.train import train
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 # Everything else (features, tokenizer, optimizer, schedule) is conf/'s default.
-TINY = [
-    "model.hidden_size=64",
-    "model.num_layers=1",
-    "model.conv_channels=8",
-    "model.dropout=0.0",
-    "augment.spec_augment=null",
-    "optim.lr=0.005",
-    "optim.warmup_steps=10",
-    "data.num_workers=0",
-    "trainer.accelerator=cpu",
-    "trainer.max_epochs=250",
-    "trainer.check_val_every_n_epoch=250",  # one validation, at the end: its checkpoint is exported
-    "trainer.enable_progress_bar=false",
-    "trainer.enable_model_summary=false",
-    "~loggers.tensorboard",
-]
+TINY = hydra_overrides(
+    model=tiny_model(hidden_size=64, conv_channels=8),
+    augment={"spec_augment": None},
+    optim={"lr": 0.005, "warmup_steps": 10},
+    data={"num_workers": 0},
+    # One validation, at the end: its checkpoint is exported.
+    trainer=quiet_cpu_trainer(max_epochs=250, check_val_every_n_epoch=250),
+)
 
 
 def test_a_tiny_model_overfits_a_handful_of_recordings(fsdd_dir, tmp_path):
@@ -37,7 +30,7 @@ def test_a_tiny_model_overfits_a_handful_of_recordings(fsdd_dir, tmp_path):
     rows = [{"audio_filepath": str(p), "duration": sf.info(p).duration, "text": WORDS[d]} for d, p in enumerate(paths)]
     manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
     data = [f"data.train_manifest={manifest}", f"data.val_manifest={manifest}"]
-    config = compose(CONF_DIR, "train", [*data, *TINY, f"output_dir={tmp_path / 'exp'}"])
+    config = compose(CONF_DIR, "train", [*data, *TINY, "~loggers.tensorboard", f"output_dir={tmp_path / 'exp'}"])
 
     model = asr.load(train(config, tmp_path / "exp"))
     hypotheses = [result.text for result in model.transcribe(paths)]
