@@ -27,6 +27,9 @@ fi
 
 LOCK=${ASR_LOCK:-requirements.lock}
 constraints=()
-[ "$LOCK" = none ] || constraints=(--constraint "$LOCK")
+if [ "$LOCK" != none ]; then
+  [ -f "$LOCK" ] || { echo "tools/install.sh: lock file $LOCK not found (ASR_LOCK=none resolves the newest versions)" >&2; exit 2; }
+  constraints=(--constraint "$LOCK")
+fi
 python -m pip install --quiet "${constraints[@]}" torch torchaudio
 python -m pip install --quiet "${constraints[@]}" -e ".[test]"
