@@ -15,12 +15,15 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-heavy = sorted(m for m in ("torch", "lightning", "librosa", "espeakng_loader", "num2words", "bible") if m in sys.modules)
+HEAVY = ("torch", "lightning", "librosa", "espeakng_loader", "num2words", "bible")
+heavy = sorted(m for m in HEAVY if m in sys.modules)
 print("heavy:" + ",".join(heavy))
 """
 
 
-@pytest.mark.parametrize("argv", [["--help"], [], ["transcribe", "--help"], ["evaluate", "--help"], ["lm", "build", "-h"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], [], ["transcribe", "--help"], ["evaluate", "--help"], ["lm", "build", "-h"]]
+)
 def test_help_does_not_import_torch(argv: list[str]) -> None:
     run = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, check=True)
     assert "usage: asr" in run.stdout + run.stderr and run.stdout.splitlines()[-1] == "heavy:", run.stdout

@@ -63,7 +63,9 @@ def test_wheel_ships_every_package_and_config_group(wheel: Path) -> None:
     assert groups and groups <= names, sorted(groups - names)
 
 
-def test_installed_wheel_composes_recipes_and_decodes_with_beam(wheel_env: Path, tmp_path: Path, fsdd_dir: Path) -> None:
+def test_installed_wheel_composes_recipes_and_decodes_with_beam(
+    wheel_env: Path, tmp_path: Path, fsdd_dir: Path
+) -> None:
     where = _run(wheel_env, "-c", "import asr; print(asr.__file__)", cwd=tmp_path, program="python")
     assert where.stdout.startswith(str(wheel_env)), where  # the wheel's package, not the checkout
     recipe = tmp_path / "elsewhere" / "my_recipe.yaml"

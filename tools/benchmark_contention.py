@@ -34,7 +34,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SPIN, TRAIN_DEFAULT = "spin (OpenMP default; transcription's default)", "brief spin (GOMP_SPINCOUNT=3000; asr train's default)"
+SPIN = "spin (OpenMP default; transcription's default)"
+TRAIN_DEFAULT = "brief spin (GOMP_SPINCOUNT=3000; asr train's default)"
 SETTINGS = {
     SPIN: {},
     TRAIN_DEFAULT: {"GOMP_SPINCOUNT": "3000"},
@@ -152,7 +153,8 @@ def main(argv: list[str]) -> int:
         f"load average (1 min) before / after: {load_before:.2f} / {os.getloadavg()[0]:.2f}",
     ]
     heading = "Shared CPU: OpenMP wait policy, idle and contended"
-    publish(REPO / "BENCHMARKS.md" if args.record else None, heading, render_section(heading, rows, torch.device("cpu"), notes))
+    section = render_section(heading, rows, torch.device("cpu"), notes)
+    publish(REPO / "BENCHMARKS.md" if args.record else None, heading, section)
     return 0
 
 
