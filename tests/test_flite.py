@@ -11,8 +11,9 @@ import soundfile as sf
 from audio_utils import share_above
 
 from asr.cli.main import main
-from asr.corpora import flite
-from asr.corpora.digits import DIGIT_WORDS, prepare_flite_digits
+from asr.corpora.digits import DIGIT_WORDS
+from asr.corpora.synth import flite
+from asr.corpora.synth.flite_digits import prepare_flite_digits
 from asr.data.manifest import read_manifest
 
 RATE = 16000

@@ -11,7 +11,8 @@ import soundfile as sf
 from audio_utils import share_above
 
 from asr.cli.main import main
-from asr.corpora.synthetic import VARIANTS, oov_rate, prepare_synthetic, read_sentences
+from asr.corpora.synth.espeak_corpus import VARIANTS, prepare_synthetic
+from asr.corpora.synth.sentences import oov_rate, read_sentences
 from asr.data.manifest import read_manifest
 from asr.text import normalize_text
 

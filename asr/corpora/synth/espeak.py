@@ -24,11 +24,10 @@ from typing import IO, Any
 
 import numpy as np
 
+import asr
+from asr.corpora.synth import MissingExtraError
+
 SAMPLE_RATE = 22050
-
-
-class MissingExtraError(ImportError):
-    """A package of an optional extra is not installed; the message names the extra."""
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000
@@ -166,7 +165,9 @@ def espeak() -> Espeak:
     try:
         import espeakng_loader
     except ImportError as e:
-        raise MissingExtraError("eSpeak NG synthesis needs the synthetic extra: pip install 'asr-bilstm[synthetic]'") from e
+        raise MissingExtraError(
+            "eSpeak NG synthesis needs the synthetic extra: pip install 'asr-bilstm[synthetic]'"
+        ) from e
     return Espeak(espeakng_loader.get_library_path(), espeakng_loader.get_data_path())
 
 
@@ -179,7 +180,7 @@ class SynthesisProcess:
     """
 
     def __init__(self) -> None:
-        package_root = str(Path(__file__).resolve().parents[2])  # so the child finds asr even if not installed
+        package_root = str(Path(asr.__file__).resolve().parents[1])  # so the child finds asr even if not installed
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
         command = [sys.executable, "-m", __name__]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
