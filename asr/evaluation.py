@@ -1,4 +1,4 @@
-"""Scoring a model on a manifest: corpus WER/CER with S/D/I, and one JSON line per utterance."""
+"""Scoring a model on a manifest: corpus WER/CER with S/D/I, and one result (a JSON line) per utterance."""
 
 from __future__ import annotations
 
@@ -9,17 +9,53 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from asr.data.manifest import Manifest
+from asr.data.manifest import Manifest, Utterance
 from asr.inference import AudioSource, Transcriber
-from asr.metrics import ErrorCounts, char_errors, word_errors
+from asr.metrics import ErrorCounts, WordEdits, align_words, char_errors
 from asr.outputs import atomic_write
 from asr.text import UnspellableError, normalize_text
 from asr.text.normalize import DESCRIPTION as NORMALIZATION
 
 
 @dataclass
+class UtteranceResult:
+    """One scored utterance: its normalized reference and hypothesis, their error counts and word edits."""
+
+    id: str | None
+    audio_filepath: str
+    speaker: str | None
+    duration: float
+    reference: str
+    hypothesis: str
+    words: ErrorCounts
+    chars: ErrorCounts
+    edits: WordEdits
+
+    @classmethod
+    def score(cls, utterance: Utterance, reference: str, hypothesis: str, duration: float) -> UtteranceResult:
+        """Align the normalized ``reference`` and ``hypothesis`` of ``utterance`` (``duration`` seconds long)."""
+        (words, edits), chars = align_words(reference, hypothesis), char_errors(reference, hypothesis)
+        u = utterance
+        return cls(u.id, u.audio_filepath, u.speaker, duration, reference, hypothesis, words, chars, edits)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The utterance's line in the ``--per-utterance`` file."""
+        return {
+            "id": self.id,
+            "audio_filepath": self.audio_filepath,
+            "speaker": self.speaker,
+            "duration": self.duration,
+            "reference": self.reference,
+            "hypothesis": self.hypothesis,
+            "word_errors": self.words.as_dict(),
+            "char_errors": self.chars.as_dict(),
+        }
+
+
+@dataclass
 class EvaluationReport:
-    """Corpus totals, the rows skipped as malformed and the utterances whose audio could not be read."""
+    """Corpus totals, the rows skipped as malformed, the utterances whose audio could not be read, and the
+    result of every scored utterance (``results``, in manifest order; not part of the totals' dictionary)."""
 
     words: ErrorCounts = field(default_factory=ErrorCounts)
     chars: ErrorCounts = field(default_factory=ErrorCounts)
@@ -28,6 +64,7 @@ class EvaluationReport:
     wall_seconds: float = 0.0
     skipped_rows: int = 0
     failed: list[str] = field(default_factory=list)
+    results: list[UtteranceResult] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,20 +125,13 @@ def evaluate(
                 report.failed.append(f"{utt.id or utt.audio_filepath}: reference text: {e}")
                 continue
             hypothesis = normalize_text(result.text)
-            words, chars = word_errors(reference, hypothesis), char_errors(reference, hypothesis)
-            report.words += words
-            report.chars += chars
+            scored = UtteranceResult.score(utt, reference, hypothesis, result.duration)
+            report.results.append(scored)
+            report.words += scored.words
+            report.chars += scored.chars
             report.utterances += 1
             report.audio_seconds += result.duration
             if out:
-                row = {
-                    "id": utt.id,
-                    "audio_filepath": utt.audio_filepath,
-                    "reference": reference,
-                    "hypothesis": hypothesis,
-                    "word_errors": words.as_dict(),
-                    "char_errors": chars.as_dict(),
-                }
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.write(json.dumps(scored.as_dict(), ensure_ascii=False) + "\n")
     report.wall_seconds = time.perf_counter() - start
     return report

@@ -42,6 +42,33 @@ def _counts(output) -> ErrorCounts:
     return ErrorCounts(output.substitutions, output.deletions, output.insertions, output.hits)
 
 
+@dataclass(frozen=True)
+class WordEdits:
+    """The words an alignment substituted (reference word, hypothesis word), deleted and inserted, one entry
+    per word: their counts are the S, D and I of ``ErrorCounts``."""
+
+    substitutions: tuple[tuple[str, str], ...] = ()
+    deletions: tuple[str, ...] = ()
+    insertions: tuple[str, ...] = ()
+
+
+def align_words(reference: str, hypothesis: str) -> tuple[ErrorCounts, WordEdits]:
+    """Word-level edit counts of two whitespace-tokenized strings, and which words the edits were."""
+    output = jiwer.process_words(reference, hypothesis)
+    ref, hyp = output.references[0], output.hypotheses[0]
+    substitutions, deletions, insertions = [], [], []
+    # jiwer's collect_error_counts joins a run of edits into one phrase; here each word counts once.
+    for chunk in output.alignments[0]:
+        refs, hyps = ref[chunk.ref_start_idx : chunk.ref_end_idx], hyp[chunk.hyp_start_idx : chunk.hyp_end_idx]
+        if chunk.type == "substitute":
+            substitutions.extend(zip(refs, hyps))
+        elif chunk.type == "delete":
+            deletions.extend(refs)
+        elif chunk.type == "insert":
+            insertions.extend(hyps)
+    return _counts(output), WordEdits(tuple(substitutions), tuple(deletions), tuple(insertions))
+
+
 def word_errors(reference: str, hypothesis: str) -> ErrorCounts:
     """Word-level edit counts of two whitespace-tokenized strings."""
     return _counts(jiwer.process_words(reference, hypothesis))

@@ -1,4 +1,5 @@
-"""``asr evaluate MODEL MANIFEST``: WER/CER with S/D/I on stdout, one JSON line per utterance in a file."""
+"""``asr evaluate MODEL MANIFEST``: WER/CER with S/D/I on stdout, one JSON line per utterance in a file, and
+with ``--report DIR`` a page of the errors (per speaker, by length, confusions, worst utterances, charts)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asr.cli.common import add_runtime_arguments, load_transcriber
 from asr.cli.paths import unwritable
 from asr.outputs import OutputError, atomic_write, refuse_inputs
+
+if TYPE_CHECKING:
+    from asr.evaluation import EvaluationReport
 
 
 def register(p: argparse.ArgumentParser) -> None:
@@ -23,6 +28,12 @@ def register(p: argparse.ArgumentParser) -> None:
         "--per-utterance", help="per-utterance results (JSON lines); default: <model dir>/eval-<manifest name>.jsonl"
     )
     p.add_argument("--summary", help="also write the totals here as JSON")
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write an error report to DIR: report.md (per speaker, by length, confusion pairs, worst "
+        "utterances; PNG charts with the report extra) and report.json",
+    )
     add_runtime_arguments(p)
     p.add_argument("--batch-seconds", type=float, default=300.0, help="most padded audio seconds per forward pass")
     p.set_defaults(func=run, trailing="overrides")
@@ -32,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from asr.data.manifest import ManifestError, read_manifest
     from asr.evaluation import evaluate
     from asr.model_file import ModelFileError
+    from asr.report import FILES as REPORT_FILES
 
     per_utterance = args.per_utterance or Path(args.model).parent / f"eval-{Path(args.manifest).stem}.jsonl"
     try:
@@ -40,11 +52,14 @@ def run(args: argparse.Namespace) -> int:
         refuse_inputs(per_utterance, inputs, "--per-utterance")
         if args.summary:
             refuse_inputs(args.summary, [*inputs, per_utterance], "--summary")
+        for name in REPORT_FILES if args.report else ():
+            refuse_inputs(Path(args.report) / name, [*inputs, per_utterance, args.summary or per_utterance], "--report")
         transcriber = load_transcriber(args, args.overrides, max_batch_seconds=args.batch_seconds)
     except (ManifestError, ModelFileError, OutputError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    problem = next(filter(None, (unwritable(p) for p in (per_utterance, args.summary) if p)), None)
+    problems = [unwritable(p) for p in (per_utterance, args.summary) if p]
+    problem = next(filter(None, [*problems, args.report and unwritable(args.report, folder=True)]), None)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
@@ -57,8 +72,23 @@ def run(args: argparse.Namespace) -> int:
     if args.summary:
         with atomic_write(args.summary) as f:
             f.write(json.dumps(report.as_dict(), indent=2) + "\n")
+    if args.report:
+        write_error_report(args, report)
     for error in report.failed:
         print(f"error: {error}", file=sys.stderr)
     if not report.utterances:
         print(f"error: {args.manifest}: no utterance could be scored; there is no error rate", file=sys.stderr)
     return 1 if report.failed or report.skipped_rows or not report.utterances else 0
+
+
+def write_error_report(args: argparse.Namespace, report: EvaluationReport) -> None:
+    """``--report DIR``: the error report of this evaluation, its source named by the command's arguments."""
+    from asr.report import analyse, write_report
+
+    source = {"model": args.model, "manifest": args.manifest}
+    if args.overrides:
+        source["decoder"] = " ".join(args.overrides)
+    written, notice = write_report(analyse(report), args.report, source)
+    print(f"error report: {written[0]}")
+    if notice:
+        print(f"note: {notice}", file=sys.stderr)
