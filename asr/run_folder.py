@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 MODEL_FILE = "model.pt"
 CHECKPOINTS = "checkpoints"
 LAST_CHECKPOINT = "last.ckpt"
+CSV_LOGS = "csv"  # Lightning's CSV logger: csv/version_N/metrics.csv, one version per start of the run
 # What a run writes to its output_dir: another run's are refused, and removed by overwrite=true.
-RUN_OUTPUTS = (CHECKPOINTS, "csv", "tensorboard", MODEL_FILE, CONFIG_FILE, VERSIONS_FILE)
+RUN_OUTPUTS = (CHECKPOINTS, CSV_LOGS, "tensorboard", MODEL_FILE, CONFIG_FILE, VERSIONS_FILE)
 
 
 def is_first_process() -> bool:

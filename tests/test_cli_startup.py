@@ -22,7 +22,8 @@ print("heavy:" + ",".join(heavy))
 
 
 @pytest.mark.parametrize(
-    "argv", [["--help"], [], ["transcribe", "--help"], ["evaluate", "--help"], ["lm", "build", "-h"]]
+    "argv",
+    [["--help"], [], ["transcribe", "--help"], ["evaluate", "--help"], ["plot", "--help"], ["lm", "build", "-h"]],
 )
 def test_help_does_not_import_torch(argv: list[str]) -> None:
     run = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, check=True)

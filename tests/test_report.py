@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from image_utils import assert_png
 
 from asr.cli.main import main
 from asr.data.manifest import Utterance
@@ -13,15 +13,6 @@ from asr.evaluation import EvaluationReport, UtteranceResult
 from asr.report import NO_SPEAKER, analyse, length_bin, write_report
 
 MODEL = Path(__file__).parent / "fixtures" / "tiny_model.pt"
-
-
-def assert_png(path: Path) -> None:
-    """``path`` is a whole PNG image with pixels."""
-    assert path.stat().st_size > 0
-    with Image.open(path) as image:
-        image.verify()
-    with Image.open(path) as image:
-        assert image.format == "PNG" and image.width > 0 and image.height > 0
 
 
 def hand_made(rows: list[tuple[str | None, str, str]]) -> EvaluationReport:

@@ -21,6 +21,7 @@ COMMANDS = {
     "shard": "pack a manifest's audio into tar shards, for corpora on slow or remote storage",
     "transcribe": "transcribe audio files with a model file",
     "evaluate": "score a model file on a manifest (WER, CER)",
+    "plot": "draw a training run's curves (loss, validation WER/CER, learning rate) from its CSV logs",
     "lm": "n-gram language models for beam decoding",
     "export": "export a model file to ONNX (optionally int8) for ONNX Runtime",
     "export-run": "write a training run's model file again from its checkpoints (another --average, --dev)",
