@@ -47,18 +47,22 @@ def test_without_stage_options_every_stage_runs_with_the_arguments_as_before(rec
         "prepare flite-digits",
         "lm build",
         "train recipes/digits",
+        "plot exp/digits",
         *["evaluate exp/digits/model.pt"] * 4,
         "transcribe exp/digits/model.pt",
     ]
     lines = (recipes / "calls.txt").read_text().splitlines()
     assert "--fsdd-dir FSDD" in lines[0] and lines[3].endswith("output_dir=exp/digits trainer.max_epochs=1")
+    assert [line.split("--report ")[-1] for line in lines if "--report" in line] == [
+        "exp/digits/report-dev-beam-lm", "exp/digits/report-test-beam-lm"
+    ]  # fmt: skip
 
 
 def test_stages_skip_the_data_preparation(recipes):
     done, calls = _run(recipes, "digits", "--stage", "2", "--stop-stage", "2", "FSDD", "overwrite=true")
     assert done.returncode == 0, done.stderr
-    assert calls == ["train recipes/digits"]
-    assert (recipes / "calls.txt").read_text().split()[-1] == "overwrite=true"
+    assert calls == ["train recipes/digits", "plot exp/digits"]
+    assert (recipes / "calls.txt").read_text().splitlines()[0].split()[-1] == "overwrite=true"
     done, calls = _run(recipes, "synthetic", "--stage", "2")
     assert done.returncode == 0, done.stderr
     assert calls == ["evaluate exp/synthetic/model.pt"] * 2 + ["transcribe exp/synthetic/model.pt"]

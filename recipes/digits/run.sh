@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The digits recipe end to end, in stages: 0 prepare (FSDD speakers, and Flite voices saying the digits)
-# -> 1 language model -> 2 train -> 3 evaluate (greedy and beam) -> 4 transcribe a sample.
+# -> 1 language model -> 2 train (and draw its curves) -> 3 evaluate (greedy and beam, with an error report)
+# -> 4 transcribe a sample.
 # Usage: bash recipes/digits/run.sh [--stage N] [--stop-stage M] [FSDD_RECORDINGS_DIR] [extra Hydra overrides...]
 #   e.g. bash recipes/digits/run.sh --stage 2 ../shared/data/fsdd/recordings overwrite=true  (retrain, same data)
 set -euo pipefail
@@ -22,6 +23,7 @@ if run_stage 1 "3-gram language model and lexicon"; then
 fi
 if run_stage 2 "train"; then
   asr train recipes/digits output_dir="$EXP" "$@"
+  asr plot "$EXP" || echo "asr plot: see the message above (the curves are optional; the recipe goes on)"
 fi
 if run_stage 3 "evaluate"; then
   for split in dev test; do
@@ -29,7 +31,7 @@ if run_stage 3 "evaluate"; then
     asr evaluate "$EXP/model.pt" "$DATA/$split.jsonl" --summary "$EXP/$split-greedy.json"
     echo "== $split, beam search with lexicon and 3-gram LM"
     asr evaluate "$EXP/model.pt" "$DATA/$split.jsonl" "${BEAM[@]}" --summary "$EXP/$split-beam-lm.json" \
-      --per-utterance "$EXP/eval-$split-beam-lm.jsonl"
+      --per-utterance "$EXP/eval-$split-beam-lm.jsonl" --report "$EXP/report-$split-beam-lm"
   done
 fi
 if run_stage 4 "transcribe a test utterance"; then
