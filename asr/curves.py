@@ -100,21 +100,23 @@ def read_run_metrics(run_dir: str | os.PathLike) -> RunMetrics:
 
 @dataclass(frozen=True)
 class Chart:
-    """One PNG: its file name, title, y-axis label and the scale its metrics' values are drawn at."""
+    """One PNG: its file name, title, y-axis label, the scale its metrics' values are drawn at, and whether
+    the y axis is logarithmic."""
 
     file: str
     title: str
     ylabel: str
     scale: float = 1.0
+    log_y: bool = False
 
 
 def chart_for(metric: str) -> Chart:
-    """The chart a metric is drawn in: losses together, error rates together (in %), learning rates together,
-    any other metric alone."""
+    """The chart a metric is drawn in: losses together (on a log scale, where a CTC loss falls by orders of
+    magnitude), error rates together (in %), learning rates together, any other metric alone."""
     if metric.startswith("lr-"):
         return Chart("learning_rate.png", "Learning rate", "learning rate")
     if metric.endswith("loss"):
-        return Chart("loss.png", "Loss", "loss")
+        return Chart("loss.png", "Loss", "loss", log_y=True)
     if metric.endswith(("wer", "cer")):
         return Chart("error_rates.png", "Error rates", "%", 100.0)
     return Chart(re.sub(r"[^A-Za-z0-9_.-]+", "_", metric) + ".png", metric, metric)
@@ -130,10 +132,17 @@ def draw_curves(metrics: RunMetrics, out_dir: str | os.PathLike, title: str) -> 
         steps, values = [p[0] for p in points], [chart.scale * p[1] for p in points]
         charts.setdefault(chart, []).append(plots.Series(name, steps, values))
     for chart, series in charts.items():
-        plots.line_chart(out_dir / chart.file, series, title=chart.title, xlabel="step", ylabel=chart.ylabel)
+        plots.line_chart(
+            out_dir / chart.file, series, title=chart.title, xlabel="step", ylabel=chart.ylabel, log_y=chart.log_y
+        )
     with atomic_write(out_dir / INDEX) as f:
         f.write(_index(metrics, title, list(charts)))
     return [out_dir / INDEX, *(out_dir / chart.file for chart in charts)]
+
+
+def _at(chart: Chart, point: tuple[int, float]) -> str:
+    """A logged value as its chart draws it, and its step."""
+    return f"{chart.scale * point[1]:.4g} ({point[0]})"
 
 
 def _index(metrics: RunMetrics, title: str, charts: list[Chart]) -> str:
@@ -142,8 +151,10 @@ def _index(metrics: RunMetrics, title: str, charts: list[Chart]) -> str:
     lines += [f"From {len(metrics.sources)} CSV log(s), merged in step order; steps {min(steps)}-{max(steps)}.", ""]
     lines += ["| metric | points | last (step) | lowest (step) |", "|---|---|---|---|"]
     for name, points in metrics.series.items():
+        chart = chart_for(name)
+        unit = f" ({chart.ylabel})" if chart.scale != 1 else ""
         last, low = points[-1], min(points, key=lambda p: p[1])
-        lines.append(f"| {name} | {len(points)} | {last[1]:.4g} ({last[0]}) | {low[1]:.4g} ({low[0]}) |")
+        lines.append(f"| {name}{unit} | {len(points)} | {_at(chart, last)} | {_at(chart, low)} |")
     lines.append("")
     for chart in charts:
         lines += [f"![{chart.title}]({chart.file})", ""]

@@ -52,7 +52,7 @@ def _save(figure: Any, path: str | os.PathLike) -> None:
 
 
 def bar_chart(
-    path: str | os.PathLike, labels: Sequence[str], values: Sequence[float], *, title: str, ylabel: str
+    path: str | os.PathLike, labels: Sequence[str], values: Sequence[float], *, title: str, xlabel: str, ylabel: str
 ) -> None:
     """Bars of ``values`` (one per label, each bar's value written above it) as a PNG at ``path``."""
     figure = _figure(max(4.0, 0.5 * len(labels) + 2.0), 3.5)
@@ -62,13 +62,17 @@ def bar_chart(
     crowded = len(labels) > 8
     axes.set_xticks(range(len(labels)), labels, rotation=45 if crowded else 0, ha="right" if crowded else "center")
     axes.set_title(title)
+    axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     axes.margins(y=0.15)
     _save(figure, path)
 
 
-def line_chart(path: str | os.PathLike, series: Sequence[Series], *, title: str, xlabel: str, ylabel: str) -> None:
-    """The ``series`` as lines on one set of axes (a marker per point where a series has few) as a PNG at ``path``."""
+def line_chart(
+    path: str | os.PathLike, series: Sequence[Series], *, title: str, xlabel: str, ylabel: str, log_y: bool = False
+) -> None:
+    """The ``series`` as lines on one set of axes (a marker per point where a series has few) as a PNG at
+    ``path``; ``log_y``: a logarithmic y axis, where every value is positive."""
     figure = _figure(6.4, 3.8)
     axes = figure.subplots()
     for line in series:
@@ -77,6 +81,8 @@ def line_chart(path: str | os.PathLike, series: Sequence[Series], *, title: str,
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     axes.grid(alpha=0.3)
+    if log_y and all(v > 0 for line in series for v in line.y):
+        axes.set_yscale("log")
     if len(series) > 1:
         axes.legend()
     _save(figure, path)

@@ -151,11 +151,11 @@ def _draw(analysis: ErrorAnalysis, folder: Path) -> list[str]:
     some = f" (the {len(shown)} worst)" if len(shown) < len(analysis.speakers) else ""
     plots.bar_chart(
         folder / SPEAKER_PLOT, [g.name for g in shown], [100 * g.words.rate for g in shown],
-        title=f"WER per speaker{some}", ylabel="WER (%)",
+        title=f"WER per speaker{some}", xlabel="speaker", ylabel="WER (%)",
     )  # fmt: skip
     plots.bar_chart(
         folder / LENGTH_PLOT, [g.name for g in analysis.lengths], [100 * g.words.rate for g in analysis.lengths],
-        title="WER by utterance length (reference words)", ylabel="WER (%)",
+        title="WER by utterance length", xlabel="reference words", ylabel="WER (%)",
     )  # fmt: skip
     return [SPEAKER_PLOT, LENGTH_PLOT]
 

@@ -42,7 +42,7 @@ def test_plot_draws_each_kind_of_curve_and_an_index(tmp_path, capsys):
     for chart in charts:
         assert_png(out / chart)
         assert f"]({chart})" in (out / "index.md").read_text()
-    assert "| val_wer | 2 | 0.75 (5) | 0.75 (5) |" in (out / "index.md").read_text()
+    assert "| val_wer (%) | 2 | 75 (5) | 75 (5) |" in (out / "index.md").read_text()
     assert str(out / "index.md") in capsys.readouterr().out
 
 
