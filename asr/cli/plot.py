@@ -9,7 +9,9 @@ from pathlib import Path
 
 def register(p: argparse.ArgumentParser) -> None:
     """The arguments of `plot`."""
-    p.add_argument("run_dir", help="a training run's output_dir (its csv/version_N/metrics.csv logs are drawn)")
+    p.add_argument(
+        "run_dir", metavar="RUN_DIR", help="a training run's output_dir (its csv/version_N/metrics.csv logs are drawn)"
+    )
     p.add_argument("--out-dir", "-o", metavar="DIR", help="where the PNGs and index.md go; default: RUN_DIR/plots")
     p.set_defaults(func=run)
 
