@@ -60,3 +60,12 @@ def test_a_run_without_metrics_is_one_line_and_exit_2(tmp_path, capsys, logs):
     assert main(["plot", str(run)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {run}: ") and err.count("\n") == 1 and not (run / "plots").exists()
+
+
+def test_an_unreadable_log_is_named_and_the_others_are_still_drawn(tmp_path, capsys):
+    run = run_folder(tmp_path, FIRST, "placeholder")
+    broken = run / "csv" / "version_1" / "metrics.csv"
+    broken.write_bytes(b"epoch,step,train_loss\n\xff\xfe,1,2\n")  # not UTF-8
+    assert main(["plot", str(run)]) == 1
+    assert f"error: {broken}: unreadable" in capsys.readouterr().err
+    assert_png(run / "plots" / "loss.png")
