@@ -52,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
         refuse_inputs(per_utterance, inputs, "--per-utterance")
         if args.summary:
             refuse_inputs(args.summary, [*inputs, per_utterance], "--summary")
+        outputs = [per_utterance, *([args.summary] if args.summary else [])]
         for name in REPORT_FILES if args.report else ():
-            refuse_inputs(Path(args.report) / name, [*inputs, per_utterance, args.summary or per_utterance], "--report")
+            refuse_inputs(Path(args.report) / name, [*inputs, *outputs], "--report")
         transcriber = load_transcriber(args, args.overrides, max_batch_seconds=args.batch_seconds)
     except (ManifestError, ModelFileError, OutputError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
