@@ -86,15 +86,16 @@ def read_run_metrics(run_dir: str | os.PathLike) -> RunMetrics:
     problems: list[str] = []
     for path in files:
         series = _read(path, problems)
-        starts = [points[0][0] for points in series.values() if points]
-        if starts:
-            first = min(starts)
+        steps = [step for points in series.values() for step, _ in points]
+        if steps:
+            first = min(steps)
             merged = {name: [p for p in points if p[0] < first] for name, points in merged.items()}
         for name, points in series.items():
             merged.setdefault(name, []).extend(points)
     merged = {name: sorted(points, key=lambda p: p[0]) for name, points in merged.items() if points}
     if not merged:
-        raise CurvesError(f"{run_dir}: its metrics CSV files ({len(files)}) hold no logged value yet")
+        why = f" ({problems[0]})" if problems else " yet"
+        raise CurvesError(f"{run_dir}: its metrics CSV files ({len(files)}) hold no logged value{why}")
     return RunMetrics(merged, files, problems)
 
 

@@ -53,7 +53,9 @@ def test_a_bad_row_is_skipped_counted_and_the_exit_code_says_so(tmp_path, capsys
     assert_png(tmp_path / "out" / "loss.png")
 
 
-@pytest.mark.parametrize("logs", [(), (HEADER,), (HEADER, "")], ids=["no csv", "header only", "empty files"])
+@pytest.mark.parametrize(
+    "logs", [(), (HEADER,), (HEADER, ""), ("step,x\nx,1\n",)], ids=["no csv", "header only", "empty", "all bad"]
+)
 def test_a_run_without_metrics_is_one_line_and_exit_2(tmp_path, capsys, logs):
     run = run_folder(tmp_path / "run", *logs)
     run.mkdir(exist_ok=True)
