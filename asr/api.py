@@ -10,8 +10,9 @@ from typing import Any
 from asr.audio import AudioError
 from asr.config import ConfigError, check_decoder
 from asr.decoding import Decoder, build_decoder
-from asr.inference import AudioSource, Transcriber, Transcript, open_model, resolve_device
+from asr.inference import AudioSource, Transcriber, open_model, resolve_device
 from asr.model_file import LoadedModel
+from asr.results import Transcript
 
 AudioInput = Any  # str | os.PathLike | numpy.ndarray | torch.Tensor (numpy is not imported here)
 

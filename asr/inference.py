@@ -1,23 +1,20 @@
-"""Transcribing audio with a model file: audio is read in chunks, batched by duration and decoded.
+"""Transcribing audio with a model file: sources are read window by window, batched by duration, run
+through the recognizer and decoded.
 
-Audio longer than ``chunk_seconds`` is first cut at its pauses of at least
-``min_pause_seconds`` (see ``asr.segmentation``), so each stretch of speech is
-heard on its own with a little of the quiet around it, as the model heard its
-training utterances; the rest of each pause gets blank frames. A stretch still
-longer than ``chunk_seconds`` is cut into windows that overlap by
-``context_seconds`` on each side, and each window's output frames are kept only
-for its central part. Stretches and windows start on the model's output-frame
-grid, so the kept frames join into one frame sequence for the whole file, decoded
-stretch by stretch: no word is cut or doubled at an edge, word times stay exact,
-and memory does not grow with the file's length beyond its frame posteriors.
-Word boundaries that fall in quiet audio are then moved to where the sound is
-(``snap_words``; see ``asr.decoding.words.snap_to_speech``). A
-file that cannot be read comes back as an error result; it never stops the others.
+The windows over a long file are planned by ``asr.chunking`` (cut at pauses of at
+least ``min_pause_seconds``, then into overlapping windows on the output-frame grid);
+here they are batched, run, and their kept frames stitched into one ``Posteriors``
+record per source, so memory does not grow with a file's length beyond its frame
+posteriors. Decoding a record gives a new ``Transcript`` (``asr.results``), each stretch
+of speech decoded on its own, with word boundaries that fall in quiet audio moved to
+where the sound is (``snap_words``; see ``asr.decoding.words.snap_to_speech``). A file
+that cannot be read comes back as an error result; it never stops the others.
 """
 
 from __future__ import annotations
 
-import math
+import collections
+import dataclasses
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,14 +24,14 @@ import torch
 from tqdm import tqdm
 
 from asr.audio import AudioError, audio_duration, load_audio, resample
+from asr.chunking import Chunking, Window, plan
 from asr.config import decoder_config
 from asr.data.manifest import Utterance
 from asr.decoding import Decoder, build_decoder
-from asr.decoding.words import Word, snap_to_speech, words_from_alignment
+from asr.decoding.words import snap_to_speech, words_from_alignment
 from asr.model_file import LoadedModel, load_model
+from asr.results import Transcript
 from asr.segmentation import HOP_SECONDS, find_pauses, frame_energies_db, quiet_frames, waveform_energies_db
-
-PAUSE_MARGIN = 0.2  # seconds of a pause heard with the speech on each side of it, as utterances have in corpora
 
 
 @dataclass(frozen=True)
@@ -103,30 +100,52 @@ class AudioSource:
         return waveform_energies_db(self.load(sample_rate, 0.0, duration), sample_rate)
 
 
-@dataclass
-class Transcript:
-    """The result for one source: its text and timed words, or the error that kept it from being transcribed."""
+@dataclass(frozen=True)
+class Posteriors:
+    """One source's frame log-probabilities (T', V), stitched across its windows, with what decoding needs:
+    the first frame of each stretch heard on its own, the 10 ms frame energies read with the audio (None when
+    not read) and the duration; an unreadable source has ``error`` set and no frames."""
 
     source: AudioSource
-    text: str = ""
-    words: list[Word] = field(default_factory=list)
+    log_probs: torch.Tensor = field(repr=False)
+    stretches: list[int] = field(default_factory=list)
+    energies_db: torch.Tensor | None = field(default=None, repr=False)
     duration: float = 0.0
     error: str | None = None
-    stretches: list[int] = field(default_factory=list)  # first frame of each stretch heard on its own
-    energies_db: torch.Tensor | None = field(default=None, repr=False)  # 10 ms frames, read with the audio
 
 
 @dataclass
-class _Window:
-    """One forward pass's worth of a source: which output frames of it to keep."""
+class _Assembly:
+    """A source's posteriors while its windows come back from the forward passes."""
 
-    source: int
-    offset: float
-    duration: float
-    keep_from: int
-    keep: int | None  # how many frames to keep from keep_from; None: all to the end
-    last: bool
-    opens: bool = True  # starts a stretch: decoded apart from the frames before it
+    source: AudioSource
+    duration: float = 0.0
+    energies_db: torch.Tensor | None = None
+    pieces: list[torch.Tensor] = field(default_factory=list)
+    stretches: list[int] = field(default_factory=list)
+    frames: int = 0
+    complete: bool = False
+    error: str | None = None
+
+    def add(self, window: Window, log_probs: torch.Tensor) -> None:
+        """A window's log-probabilities: keep its frames, mark where a stretch opens."""
+        if window.opens:
+            self.stretches.append(self.frames)
+        kept = window.kept(log_probs)
+        self.pieces.append(kept)
+        self.frames += kept.shape[0]
+        self.complete |= window.last
+
+    def fail(self, error: Exception) -> None:
+        """Whatever went wrong with this source is its error, never the run's."""
+        self.error = (
+            str(error) if isinstance(error, AudioError) else f"{self.source.path}: {type(error).__name__}: {error}"
+        )
+        self.pieces, self.stretches, self.complete = [], [], True
+
+    def posteriors(self) -> Posteriors:
+        log_probs = torch.cat(self.pieces) if self.pieces else torch.zeros(0, 0)
+        return Posteriors(self.source, log_probs, self.stretches, self.energies_db, self.duration, self.error)
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -162,10 +181,10 @@ def open_model(
 
 
 class Transcriber:
-    """Batched, chunked inference with a loaded model.
+    """Batched inference with a loaded model: sources in, ``Posteriors`` and ``Transcript``s out.
 
     ``max_batch_seconds`` bounds the padded audio of one forward pass; files longer
-    than ``chunk_seconds`` are processed in overlapping windows (see module docstring).
+    than ``chunk_seconds`` are processed in windows planned by ``asr.chunking``.
     """
 
     def __init__(
@@ -187,17 +206,11 @@ class Transcriber:
         self.max_batch_seconds = max_batch_seconds
         self.min_samples = self.recognizer.min_samples()
         self.frame = self.recognizer.seconds_per_output_frame
-        self.context_frames = round(context_seconds / self.frame)
-        self.step_frames = round(chunk_seconds / self.frame) - 2 * self.context_frames
         if min_pause_seconds is not None and min_pause_seconds < 0:
             raise ValueError(f"min_pause_seconds={min_pause_seconds} must be 0 (no cutting at pauses) or more")
         self.min_pause = min_pause_seconds
         self.snap_words = snap_words
-        if self.context_frames < 0 or self.step_frames < 1:
-            raise ValueError(
-                f"chunk_seconds={chunk_seconds} must exceed twice context_seconds={context_seconds} "
-                f"by at least one {self.frame * 1000:.0f} ms output frame"
-            )
+        self.chunking = Chunking.from_seconds(self.frame, chunk_seconds, context_seconds)
 
     @classmethod
     def from_file(
@@ -214,42 +227,6 @@ class Transcriber:
         config = decoder_config(model.config.get("decoder") or {}, list(decoder_overrides))
         return cls(model, build_decoder(config, model.tokenizer), **kwargs)
 
-    def _fits_one_window(self, duration: float) -> bool:
-        return duration <= (self.step_frames + 2 * self.context_frames) * self.frame
-
-    def _windows(self, index: int, duration: float, energies_db: torch.Tensor | None) -> Iterator[_Window]:
-        """The forward passes for a source: whole if it fits one window, else its stretches of speech
-        between pauses, each with ``PAUSE_MARGIN`` seconds of its pauses; the rest of a pause is blank."""
-        if self._fits_one_window(duration):
-            yield _Window(index, 0.0, duration, 0, None, True)
-            return
-        pauses = find_pauses(energies_db, self.min_pause) if self.min_pause and energies_db is not None else []
-        bounds = [0.0]
-        for start, end in pauses:
-            middle = (start + end) / 2
-            bounds += [min(start + PAUSE_MARGIN, middle), max(end - PAUSE_MARGIN, middle)]
-        grid = [round(t / self.frame) for t in bounds] + [None]
-        for k in range(0, len(bounds), 2):
-            last = k + 2 >= len(bounds)
-            start, end = grid[k] * self.frame, duration if last else grid[k + 1] * self.frame
-            yield from self._stretch_windows(index, start, end - start, last)
-            if not last and grid[k + 2] > grid[k + 1]:  # the pause's middle: blank frames, nothing to hear
-                yield _Window(index, end, 0.0, 0, grid[k + 2] - grid[k + 1], False)
-
-    def _stretch_windows(self, index: int, start: float, length: float, last: bool) -> Iterator[_Window]:
-        """Overlapping windows over ``length`` seconds from ``start``; unless it ends the file, the stretch
-        keeps exactly its length in output frames, so the next stretch's frames follow on the grid."""
-        frames = round((start + length) / self.frame) - round(start / self.frame)
-        step, context = self.step_frames * self.frame, self.context_frames * self.frame
-        count = 1 if length <= step + 2 * context else math.ceil(length / step)
-        for k in range(count):
-            begin = max(0.0, k * step - context) if count > 1 else 0.0
-            end = min(length, (k + 1) * step + context) if count > 1 else length
-            keep_from = round((k * step - begin) / self.frame) if count > 1 else 0
-            final = k == count - 1
-            keep = (None if last else frames - k * self.step_frames) if final else self.step_frames
-            yield _Window(index, start + begin, end - begin, keep_from, keep, last and final, opens=k == 0)
-
     @torch.inference_mode()
     def _forward(self, wavs: list[torch.Tensor]) -> list[torch.Tensor]:
         """Log-probabilities (T', V) per waveform; too short for one output frame gives (0, V)."""
@@ -263,36 +240,22 @@ class Transcriber:
                 out[i] = lp[:n]
         return out
 
-    def _kept(self, log_probs: torch.Tensor, window: _Window) -> torch.Tensor:
-        """The frames a window contributes; a stretch's frame count is made exact by repeating its last
-        frame (it ends inside a pause) or, for a stretch too short for any frame, with blank frames."""
-        kept = log_probs[window.keep_from :]
-        if window.keep is None:
-            return kept
-        kept = kept[: window.keep]
-        missing = window.keep - kept.shape[0]
-        if missing > 0:
-            if kept.shape[0]:
-                fill = kept[-1:].expand(missing, -1)
-            else:
-                fill = torch.full((missing, log_probs.shape[1]), -math.inf).index_fill_(1, torch.tensor([0]), 0.0)
-            kept = torch.cat([kept, fill])
-        return kept
-
-    def decode(self, result: Transcript, log_probs: torch.Tensor, decoder: Decoder | None = None) -> None:
-        """Fill in ``result``'s text and timed words from its frame log-probabilities (T', V), each stretch
-        of speech decoded on its own, as an utterance: a word never runs across a pause that cut the audio."""
-        decoder = decoder or self.decoder
-        ends = [*result.stretches[1:], log_probs.shape[0]]
-        spans = [(start, end) for start, end in zip(result.stretches or [0], ends) if end > start]
-        if not spans:
-            return
+    def decode(self, posteriors: Posteriors, decoder: Decoder | None = None) -> Transcript:
+        """A source's transcript from its posteriors, decoded by ``decoder`` (default: the transcriber's): each
+        stretch of speech on its own, as an utterance, so a word never runs across a pause that cut the audio;
+        with ``snap_words``, word boundaries in quiet audio are moved to where the sound is."""
+        result = Transcript(posteriors.source, duration=posteriors.duration, error=posteriors.error)
+        log_probs = posteriors.log_probs
+        ends = [*posteriors.stretches[1:], log_probs.shape[0]]
+        spans = [(start, end) for start, end in zip(posteriors.stretches or [0], ends) if end > start]
+        if posteriors.error or not spans:
+            return result
         batch = torch.nn.utils.rnn.pad_sequence([log_probs[a:b] for a, b in spans], batch_first=True)
-        hyps = decoder.decode(batch, torch.tensor([b - a for a, b in spans]))
-        texts = []
+        hyps = (decoder or self.decoder).decode(batch, torch.tensor([b - a for a, b in spans]))
+        texts, words = [], []
         for (a, b), hyp in zip(spans, hyps):
             texts.append(self.model.tokenizer.decode(hyp.tokens))
-            result.words += words_from_alignment(
+            words += words_from_alignment(
                 log_probs[a:b],
                 hyp.tokens,
                 self.model.tokenizer,
@@ -301,7 +264,9 @@ class Transcriber:
                 frames=hyp.frames,
                 frame_offset=self.model.frame_offset,
             )
-        result.text = " ".join(text for text in texts if text)
+        if self.snap_words and posteriors.energies_db is not None:
+            words = snap_to_speech(words, quiet_frames(posteriors.energies_db), HOP_SECONDS)
+        return dataclasses.replace(result, text=" ".join(text for text in texts if text), words=words)
 
     def transcribe(
         self,
@@ -311,69 +276,62 @@ class Transcriber:
     ) -> Iterator[Transcript]:
         """Transcripts in input order, decoded by ``decoder`` (default: the transcriber's); unreadable
         sources come back with ``error`` set."""
-        for result, log_probs in self.posteriors(sources, progress):
-            if not result.error:
-                self.decode(result, log_probs, decoder)
-                if self.snap_words and result.energies_db is not None:
-                    result.words = snap_to_speech(result.words, quiet_frames(result.energies_db), HOP_SECONDS)
-            yield result
+        for posteriors in self.posteriors(sources, progress):
+            yield self.decode(posteriors, decoder)
 
     def posteriors(
-        self, sources: Iterable[AudioSource | str], progress: bool = False
-    ) -> Iterator[tuple[Transcript, torch.Tensor]]:
-        """Each source's frame log-probabilities (T', V), stitched across windows, with its still
-        undecoded result, in input order; an unreadable source has ``error`` set and no frames."""
+        self,
+        sources: Iterable[AudioSource | str | os.PathLike] | AudioSource | str | os.PathLike,
+        progress: bool = False,
+    ) -> Iterator[Posteriors]:
+        """Each source's ``Posteriors``, in input order, its windows batched with other sources' windows up to
+        ``max_batch_seconds`` of padded audio; an unreadable source has ``error`` set and no frames."""
         if isinstance(sources, (str, os.PathLike, AudioSource)):  # one source, not an iterable of characters
             sources = [sources]
-        sources = [s if isinstance(s, AudioSource) else AudioSource(os.fspath(s)) for s in sources]
-        results = [Transcript(s) for s in sources]
-        pieces: list[list[torch.Tensor]] = [[] for _ in sources]
-        complete = [False] * len(sources)
-        pending: list[tuple[_Window, torch.Tensor]] = []
-        emitted = 0
-
-        def forward_pending() -> None:
-            for (window, _), lp in zip(pending, self._forward([wav for _, wav in pending])):
-                if window.opens:
-                    results[window.source].stretches.append(sum(piece.shape[0] for piece in pieces[window.source]))
-                pieces[window.source].append(self._kept(lp, window))
-                complete[window.source] |= window.last
-            pending.clear()
-
-        def ready() -> Iterator[tuple[Transcript, torch.Tensor]]:
-            nonlocal emitted
-            while emitted < len(sources) and complete[emitted]:
-                frames = pieces[emitted]
-                pieces[emitted] = []
-                yield results[emitted], torch.cat(frames) if frames else torch.zeros(0, 0)
-                emitted += 1
-
-        for index, source in enumerate(tqdm(sources, desc="transcribing", unit="file", disable=not progress)):
+        files = [_Assembly(s if isinstance(s, AudioSource) else AudioSource(os.fspath(s))) for s in sources]
+        waiting = collections.deque(files)  # not yet given back, in input order
+        batch: list[tuple[_Assembly, Window, torch.Tensor]] = []
+        for file in tqdm(files, desc="transcribing", unit="file", disable=not progress):
             try:
-                total = source.duration or source.length()
-                if not total > 0:  # as read_audio says of every empty read, in every command
-                    raise AudioError(f"{source.path}: contains no samples")
-                results[index].duration = total
-                whole = self._fits_one_window(total)
-                if not whole and (self.min_pause or self.snap_words):  # one streamed pass, before the windows
-                    results[index].energies_db = source.energies_db(self.sample_rate, total)
-                for window in self._windows(index, total, results[index].energies_db):
-                    wav = (
-                        source.load(self.sample_rate, window.offset, window.duration)
-                        if window.duration
-                        else torch.zeros(0)  # the middle of a pause
-                    )
-                    if whole and self.snap_words:
-                        results[index].energies_db = waveform_energies_db(wav, self.sample_rate)
-                    longest = max([wav.numel(), *(w.numel() for _, w in pending)]) / self.sample_rate
-                    if pending and longest * (len(pending) + 1) > self.max_batch_seconds:
-                        forward_pending()
-                        yield from ready()
-                    pending.append((window, wav))
+                for window, wav in self._windows(file):
+                    longest = max([wav.numel(), *(w.numel() for _, _, w in batch)]) / self.sample_rate
+                    if batch and longest * (len(batch) + 1) > self.max_batch_seconds:
+                        self._run(batch)
+                        yield from _finished(waiting)
+                    batch.append((file, window, wav))
             except Exception as e:  # whatever goes wrong with one file is that file's error, never the run's
-                why = str(e) if isinstance(e, AudioError) else f"{source.path}: {type(e).__name__}: {e}"
-                results[index].error = why
-                pending[:] = [(w, wav) for w, wav in pending if w.source != index]
-                complete[index] = True
-        forward_pending()
-        yield from ready()
+                file.fail(e)
+                batch = [entry for entry in batch if entry[0] is not file]
+        self._run(batch)
+        yield from _finished(waiting)
+
+    def _windows(self, file: _Assembly) -> Iterator[tuple[Window, torch.Tensor]]:
+        """A source's planned windows with their audio, read as they are needed; sets the source's duration
+        and, where pauses or snapping need them, its frame energies."""
+        source = file.source
+        file.duration = source.duration or source.length()
+        if not file.duration > 0:  # as read_audio says of every empty read, in every command
+            raise AudioError(f"{source.path}: contains no samples")
+        whole = self.chunking.fits_one_window(file.duration)
+        if not whole and (self.min_pause or self.snap_words):  # one streamed pass, before the windows
+            file.energies_db = source.energies_db(self.sample_rate, file.duration)
+        pauses = (
+            find_pauses(file.energies_db, self.min_pause) if self.min_pause and file.energies_db is not None else []
+        )
+        for window in plan(file.duration, self.chunking, pauses):
+            wav = source.load(self.sample_rate, window.offset, window.duration) if window.duration else torch.zeros(0)
+            if whole and self.snap_words:
+                file.energies_db = waveform_energies_db(wav, self.sample_rate)
+            yield window, wav
+
+    def _run(self, batch: list[tuple[_Assembly, Window, torch.Tensor]]) -> None:
+        """One forward pass over the batched windows, each window's frames given to its source; empties ``batch``."""
+        for (file, window, _), log_probs in zip(batch, self._forward([wav for _, _, wav in batch])):
+            file.add(window, log_probs)
+        batch.clear()
+
+
+def _finished(waiting: collections.deque[_Assembly]) -> Iterator[Posteriors]:
+    """The posteriors of the sources at the front of ``waiting`` that are complete, in order."""
+    while waiting and waiting[0].complete:
+        yield waiting.popleft().posteriors()

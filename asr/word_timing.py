@@ -18,9 +18,10 @@ import jiwer
 import torch
 
 from asr.data.manifest import Utterance
-from asr.decoding import GreedyDecoder, Word
+from asr.decoding import GreedyDecoder
 from asr.inference import AudioSource, Transcriber
 from asr.model_file import LoadedModel
+from asr.results import Word
 
 log = logging.getLogger(__name__)
 

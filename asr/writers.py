@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-if TYPE_CHECKING:  # the engine is not needed to write its results
-    from asr.decoding.words import Word
-    from asr.inference import Transcript
+from asr.results import Transcript, Word
 
 MAX_CUE_CHARS = 42  # one subtitle line, as broadcast guidelines recommend
 MAX_CUE_SECONDS = 6.0

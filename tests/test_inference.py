@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from asr.chunking import PAUSE_MARGIN, Chunking, Window, plan, stretch_windows
 from asr.inference import AudioSource, Transcriber
 from asr.model_file import load_model
 from asr.segmentation import find_pauses, frame_energies_db
@@ -29,9 +30,9 @@ def speechlike(seconds: float, seed: int = 0) -> np.ndarray:
 
 @pytest.mark.parametrize("seconds", [5.0, 24.0, 61.3, 200.0])
 @pytest.mark.parametrize("last", [True, False])
-def test_windows_keep_every_frame_once(model, seconds, last):
-    t = Transcriber(model, device="cpu", chunk_seconds=10.0, context_seconds=2.0)
-    windows = list(t._stretch_windows(0, 7.0, seconds, last=last))
+def test_windows_keep_every_frame_once(seconds, last):
+    t = Chunking.from_seconds(0.04, chunk_seconds=10.0, context_seconds=2.0)
+    windows = stretch_windows(7.0, seconds, last, t)
     assert windows[-1].last == last and not any(w.last for w in windows[:-1])
     position = round(7.0 / t.frame)
     for w in windows:
@@ -42,6 +43,28 @@ def test_windows_keep_every_frame_once(model, seconds, last):
         assert w.offset >= 7.0 and w.offset + w.duration <= 7.0 + seconds + 1e-9
     if not last:  # a stretch inside a file keeps exactly its length in frames: the next one starts on the grid
         assert position == round((7.0 + seconds) / t.frame)
+
+
+@pytest.mark.parametrize("pauses", [[], [(3.0, 4.0)], [(2.0, 2.3), (5.0, 9.5), (20.0, 21.0)]])
+def test_a_plan_keeps_every_frame_of_the_file_once(pauses):
+    chunking = Chunking.from_seconds(0.04, chunk_seconds=6.0, context_seconds=1.0)
+    windows = plan(30.0, chunking, pauses)
+    assert windows[-1].last and not any(w.last for w in windows[:-1])
+    position = 0
+    for w in windows:
+        assert round(w.offset / chunking.frame) + w.keep_from == position  # kept frames continue on the grid
+        assert w.offset >= 0 and w.offset + w.duration <= 30.0 + 1e-9
+        if w.keep is not None:
+            position += w.keep
+    # each pause longer than its two margins has a middle heard as blank frames only
+    assert sum(w.duration == 0 for w in windows) == sum(end - start > 2 * PAUSE_MARGIN for start, end in pauses)
+    assert sum(w.opens for w in windows if w.duration) == len(pauses) + 1  # one stretch per stretch of speech
+
+
+def test_a_short_file_is_one_window():
+    chunking = Chunking.from_seconds(0.04, chunk_seconds=6.0, context_seconds=1.0)
+    assert plan(6.0, chunking, [(1.0, 3.0)]) == [Window(0.0, 6.0, 0, None, True)]
+    assert len(plan(6.05, chunking)) > 1
 
 
 def test_stitched_long_audio_matches_one_pass(model, tmp_path):
@@ -89,13 +112,13 @@ def test_stretches_between_pauses_keep_the_frame_grid(model, tmp_path):
     sf.write(path, spoken_with_pauses([1.0, 0.2, 2.0, 0.6, 1.3]), 16000)
     t = Transcriber(model, device="cpu", chunk_seconds=6.0, context_seconds=1.0, min_pause_seconds=0.5)
     duration = sf.info(path).duration
-    windows = list(t._windows(0, duration, frame_energies_db(path, 16000, 0.0, duration)))
+    windows = plan(duration, t.chunking, find_pauses(frame_energies_db(path, 16000, 0.0, duration), 0.5))
     assert sum(w.duration == 0 for w in windows) == 4  # the middles of the four pauses over 0.5 s are not heard
-    (result, cut), (_, whole) = [
+    cut, whole = [
         next(tr.posteriors([str(path)])) for tr in (t, Transcriber(model, device="cpu", chunk_seconds=1000.0))
     ]
-    assert cut.shape == whole.shape  # stretches join on the frame grid: word times stay exact
-    t.decode(result, cut)
+    assert cut.log_probs.shape == whole.log_probs.shape  # stretches join on the frame grid: word times stay exact
+    result = t.decode(cut)
     assert " ".join(w.word for w in result.words) == result.text
     assert all(0 <= w.start < w.end <= result.duration + 0.1 for w in result.words)
 

@@ -9,9 +9,9 @@ import soundfile as sf
 from test_inference import speechlike
 
 from asr.data.manifest import Utterance
-from asr.decoding import Word
 from asr.inference import Transcriber
 from asr.model_file import load_model
+from asr.results import Word
 from asr.word_timing import Tally, calibrate_frame_offset, score
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tiny_model.pt"

@@ -2,8 +2,9 @@ import pytest
 import torch
 
 from asr.decoding import GreedyDecoder, words_from_alignment
-from asr.decoding.words import Word, snap_to_speech
+from asr.decoding.words import snap_to_speech
 from asr.model_file import FRAME_OFFSET
+from asr.results import Word
 from asr.text import CharTokenizer
 
 TOKENIZER = CharTokenizer.build(["ab c"])  # " ", a, b, c

@@ -1,7 +1,7 @@
 import io
 
-from asr.decoding.words import Word
-from asr.inference import AudioSource, Transcript
+from asr.inference import AudioSource
+from asr.results import Transcript, Word
 from asr.writers import MAX_CUE_CHARS, cues, jsonl_row, write_srt, write_vtt
 
 WORDS = [

@@ -103,9 +103,9 @@ def forward_pass(transcriber: Transcriber, manifest: str, limit: int | None) -> 
     list(transcriber.posteriors(sources[:1]))
     start = time.perf_counter()
     cached = [
-        Utterance(normalize_text(u.text), lp, result.duration)
-        for u, (result, lp) in zip(rows, transcriber.posteriors(sources))
-        if not result.error
+        Utterance(normalize_text(u.text), p.log_probs, p.duration)
+        for u, p in zip(rows, transcriber.posteriors(sources))
+        if not p.error
     ]
     return cached, time.perf_counter() - start, len(rows) - len(cached)
 

@@ -48,24 +48,21 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     model = load_model(args.model)
     base = decoder_config({}, ["decoder=beam", *args.overrides])
-    transcriber = Transcriber(model, device=args.device)
+    transcriber = Transcriber(model, device=args.device, snap_words=False)  # text only: word times are not scored
     utterances = read_manifest(args.manifest).utterances
     sources = [AudioSource.from_utterance(u) for u in utterances]
-    cached = [
-        (u, result, lp) for u, (result, lp) in zip(utterances, transcriber.posteriors(sources)) if not result.error
-    ]
+    cached = [(u, p) for u, p in zip(utterances, transcriber.posteriors(sources)) if not p.error]
     if len(cached) < len(sources):
         print(f"warning: {len(sources) - len(cached)} utterance(s) could not be read", file=sys.stderr)
-    references = [normalize_text(u.text) for u, _, _ in cached]
+    references = [normalize_text(u.text) for u, _ in cached]
     points = []
     print("| lm_weight | word_score | WER | decode s |\n| --- | --- | --- | --- |")
     for alpha, beta in itertools.product(args.lm_weights, args.word_scores):
         decoder = build_decoder(dataclasses.replace(base, lm_weight=alpha, word_score=beta), model.tokenizer)
         start = time.perf_counter()
-        for _, result, lp in cached:
-            transcriber.decode(result, lp, decoder)
+        texts = [transcriber.decode(posteriors, decoder).text for _, posteriors in cached]
         seconds = time.perf_counter() - start
-        words, _ = corpus_errors(references, [normalize_text(r.text) for _, r, _ in cached])
+        words, _ = corpus_errors(references, [normalize_text(text) for text in texts])
         points.append({"lm_weight": alpha, "word_score": beta, "wer": words.rate, "decode_seconds": seconds})
         print(f"| {alpha:g} | {beta:g} | {100 * words.rate:.2f}% | {seconds:.1f} |", flush=True)
     best = min(points, key=lambda p: p["wer"])

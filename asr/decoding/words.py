@@ -8,23 +8,13 @@ each token holds, which is what word boundaries are made of.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torchaudio.functional as AF
 from torchaudio.functional import TokenSpan
 
+from asr.results import Word
 from asr.text.tokenizer import BLANK_ID, Tokenizer
-
-
-@dataclass
-class Word:
-    """A decoded word, its time span in seconds and a confidence in [0, 1]."""
-
-    word: str
-    start: float
-    end: float
-    confidence: float
 
 
 def words_from_alignment(
