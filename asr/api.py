@@ -7,10 +7,10 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from asr.audio import AudioError
+from asr.audio import AudioError, AudioSource
 from asr.config import ConfigError, check_decoder
 from asr.decoding import Decoder, build_decoder
-from asr.inference import AudioSource, Transcriber, open_model, resolve_device
+from asr.inference import Transcriber, open_model, resolve_device
 from asr.model_file import LoadedModel
 from asr.results import Transcript
 

@@ -18,86 +18,18 @@ import dataclasses
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 from tqdm import tqdm
 
-from asr.audio import AudioError, audio_duration, load_audio, resample
+from asr.audio import AudioError, AudioSource
 from asr.chunking import Chunking, Window, plan
 from asr.config import decoder_config
-from asr.data.manifest import Utterance
 from asr.decoding import Decoder, build_decoder
 from asr.decoding.words import snap_to_speech, words_from_alignment
 from asr.model_file import LoadedModel, load_model
 from asr.results import Transcript
-from asr.segmentation import HOP_SECONDS, find_pauses, frame_energies_db, quiet_frames, waveform_energies_db
-
-
-@dataclass(frozen=True)
-class AudioSource:
-    """A span of audio: all of it, or ``duration`` seconds from ``offset``. The audio is a file, or its
-    ``byte_range`` (start, size), a member of a tar shard, or ``samples`` in memory (mono, at
-    ``sample_rate``; ``path`` then only names them in messages)."""
-
-    path: str
-    offset: float = 0.0
-    duration: float | None = None
-    byte_range: tuple[int, int] | None = None
-    samples: torch.Tensor | None = field(default=None, repr=False, compare=False)
-    sample_rate: int | None = None  # of samples
-
-    @classmethod
-    def from_utterance(cls, utt: Utterance) -> AudioSource:
-        """A manifest row's audio: its segment, or its member of a tar shard."""
-        return cls(utt.audio_filepath, utt.offset, utt.read_duration, utt.byte_range)
-
-    @classmethod
-    def from_array(cls, data: Any, sample_rate: int, name: str = "<array>") -> AudioSource:
-        """Audio in memory: a numpy array or torch tensor of float (or int16) samples, 1-D, or 2-D as
-        (channels, samples), channels averaged. Raises ``AudioError`` naming ``name`` for anything else."""
-        if not isinstance(sample_rate, int) or isinstance(sample_rate, bool) or sample_rate <= 0:
-            raise AudioError(f"{name}: sample_rate={sample_rate!r}: expected a positive integer (Hz)")
-        try:
-            wav = torch.as_tensor(data)
-        except (TypeError, ValueError, RuntimeError) as e:
-            raise AudioError(f"{name}: not an array of samples ({type(data).__name__})") from e
-        if wav.dtype == torch.int16:
-            wav = wav / 32768.0
-        if not wav.is_floating_point():
-            raise AudioError(f"{name}: samples of type {wav.dtype}: expected float or int16")
-        if wav.dim() == 2 and wav.shape[0] > wav.shape[1]:
-            shape = tuple(wav.shape)
-            raise AudioError(f"{name}: shape {shape} looks like (samples, channels); pass (channels, samples)")
-        if wav.dim() not in (1, 2):
-            raise AudioError(f"{name}: shape {tuple(wav.shape)}: expected (samples,) or (channels, samples)")
-        wav = (wav.mean(0) if wav.dim() == 2 else wav).detach().to("cpu", torch.float32)
-        if wav.numel() == 0:
-            raise AudioError(f"{name}: contains no samples")
-        if not torch.isfinite(wav).all():
-            raise AudioError(f"{name}: contains NaN or infinite samples")
-        return cls(name, samples=wav.contiguous(), sample_rate=sample_rate)
-
-    def length(self) -> float:
-        """Seconds of audio from ``offset`` to the end (read from the file's header)."""
-        if self.samples is not None:
-            return self.samples.numel() / self.sample_rate - self.offset
-        return audio_duration(self.path, self.byte_range) - self.offset
-
-    def load(self, sample_rate: int, offset: float = 0.0, duration: float | None = None) -> torch.Tensor:
-        """``duration`` seconds (None: to the end) from ``offset`` within this span, mono at ``sample_rate``."""
-        if self.samples is None:
-            return load_audio(self.path, sample_rate, self.offset + offset, duration, self.byte_range)
-        start = round((self.offset + offset) * self.sample_rate)
-        stop = None if duration is None else start + round(duration * self.sample_rate)
-        wav = self.samples[start:stop]
-        return resample(wav, self.sample_rate, sample_rate)  # as load_audio resamples a file
-
-    def energies_db(self, sample_rate: int, duration: float) -> torch.Tensor:
-        """10 ms frame energies of ``duration`` seconds, read in one streamed pass for a file."""
-        if self.samples is None:
-            return frame_energies_db(self.path, sample_rate, self.offset, duration, self.byte_range)
-        return waveform_energies_db(self.load(sample_rate, 0.0, duration), sample_rate)
+from asr.segmentation import HOP_SECONDS, find_pauses, quiet_frames, waveform_energies_db
 
 
 @dataclass(frozen=True)
@@ -309,8 +241,8 @@ class Transcriber:
         """A source's planned windows with their audio, read as they are needed; sets the source's duration
         and, where pauses or snapping need them, its frame energies."""
         source = file.source
-        file.duration = source.duration or source.length()
-        if not file.duration > 0:  # as read_audio says of every empty read, in every command
+        file.duration = source.seconds()
+        if not file.duration > 0:  # as every empty read is reported, in every command
             raise AudioError(f"{source.path}: contains no samples")
         whole = self.chunking.fits_one_window(file.duration)
         if not whole and (self.min_pause or self.snap_words):  # one streamed pass, before the windows

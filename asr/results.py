@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # only named in annotations: the results do not need the engine
-    from asr.inference import AudioSource
+if TYPE_CHECKING:  # only named in annotations: writing results needs no audio reading
+    from asr.audio import AudioSource
 
 
 @dataclass(frozen=True)

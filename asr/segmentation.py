@@ -4,39 +4,17 @@ and the quiet that word boundaries are moved out of.
 A recording much longer than a training utterance (a lecture, a meeting) is cut at
 every pause of at least ``min_pause`` seconds: a pause is a run of 10 ms frames
 whose energy lies ``top_db`` or more below the recording's loud level (the 99th
-percentile of frame energies). The audio is read in blocks, so memory
-stays bounded whatever the file's length; only one energy value per frame is kept.
+percentile of frame energies). Energies come from ``AudioSource.energies_db``, which
+reads the audio in blocks, so memory stays bounded whatever the file's length.
 """
 
 from __future__ import annotations
 
 import math
-import os
 
 import torch
 
-from asr.audio import load_audio
-
 HOP_SECONDS = 0.01
-
-
-def frame_energies_db(
-    path: str | os.PathLike,
-    sample_rate: int,
-    offset: float,
-    duration: float,
-    byte_range: tuple[int, int] | None = None,
-    block_seconds: float = 60.0,
-) -> torch.Tensor:
-    """Energy in dB of each 10 ms frame of ``duration`` seconds of ``path`` (or its ``byte_range``) from
-    ``offset``."""
-    block_seconds = max(1, round(block_seconds / HOP_SECONDS)) * HOP_SECONDS  # blocks end on frame boundaries
-    energies = []
-    for k in range(math.ceil(duration / block_seconds)):
-        start = k * block_seconds
-        wav = load_audio(path, sample_rate, offset + start, min(block_seconds, duration - start), byte_range)
-        energies.append(waveform_energies_db(wav, sample_rate))
-    return torch.cat(energies)
 
 
 def waveform_energies_db(wav: torch.Tensor, sample_rate: int) -> torch.Tensor:

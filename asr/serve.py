@@ -206,7 +206,7 @@ class BatchQueue:
                     (job.done.set_exception if isinstance(result, Exception) else job.done.set_result)(result)
 
     def _transcribe(self, paths: list[str]) -> list[Any]:
-        from asr.inference import AudioSource
+        from asr.audio import AudioSource
 
         return list(self.transcriber.transcribe([AudioSource(path) for path in paths]))
 
@@ -286,7 +286,7 @@ def create_app(load: Callable[[], Any], settings: ServeSettings = ServeSettings(
 
 
 async def _transcription(upload: Upload, batches: BatchQueue, settings: ServeSettings) -> Response:
-    from asr.audio import AudioError, audio_duration
+    from asr.audio import AudioError, AudioSource
 
     response_format = upload.value("response_format", "json")
     if response_format not in FORMATS:
@@ -303,7 +303,7 @@ async def _transcription(upload: Upload, batches: BatchQueue, settings: ServeSet
     if upload.size == 0:
         raise RequestError(400, f"{name}: the uploaded file is empty", "file", "empty_file")
     try:
-        seconds = await asyncio.to_thread(audio_duration, upload.path)
+        seconds = await asyncio.to_thread(AudioSource(upload.path).seconds)
     except AudioError:
         raise RequestError(400, f"{name}: not an audio file this server can read", "file", "not_audio") from None
     if seconds <= 0:

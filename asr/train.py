@@ -21,7 +21,7 @@ from asr.audio import AudioError
 from asr.checkpoints import AtomicCheckpointIO, LastCheckpoint
 from asr.config import plain
 from asr.data.datamodule import ASRDataModule
-from asr.data.dataset import LabeledSet, load_utterance, select_trainable
+from asr.data.dataset import LabeledSet, select_trainable
 from asr.data.manifest import Manifest, read_manifests
 from asr.export import best_checkpoints, export_model
 from asr.features import FeatureConfig, LogMel, compute_stats
@@ -47,7 +47,7 @@ warnings.filterwarnings("ignore", message="You're resuming from a checkpoint tha
 def _readable_waveforms(manifest: Manifest, sample_rate: int, limit: int):
     for utt in itertools.islice(manifest.utterances, limit):
         try:
-            yield load_utterance(utt, sample_rate)
+            yield utt.audio.load(sample_rate)
         except AudioError as e:
             log.warning("normalization statistics: skipping %s", e)
 

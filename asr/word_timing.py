@@ -19,7 +19,6 @@ import torch
 
 from asr.data.manifest import Utterance
 from asr.decoding import GreedyDecoder
-from asr.inference import AudioSource, Transcriber
 from asr.model_file import LoadedModel
 from asr.results import Word
 
@@ -70,11 +69,13 @@ def measure(model: LoadedModel, utts: Sequence[Utterance], frame_offset: float, 
     """Score the words ``asr transcribe`` decodes (greedy; with ``frame_offset``, and with ``snap`` moved
     out of the quiet) from ``utts`` against their reference ``words``; rows whose audio cannot be read
     are skipped with a warning naming the file."""
+    from asr.inference import Transcriber  # the engine is loaded only when words are timed, not by training's imports
+
     device = str(next(model.recognizer.parameters()).device)
     timed = dataclasses.replace(model, frame_offset=frame_offset)
     transcriber = Transcriber(timed, GreedyDecoder(), device=device, snap_words=snap)
     tally = Tally()
-    results = transcriber.transcribe([AudioSource.from_utterance(u) for u in utts])
+    results = transcriber.transcribe([u.audio for u in utts])
     for utt, result in zip(utts, results):
         if result.error:
             log.warning("word timing: skipped %s", result.error)

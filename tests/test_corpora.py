@@ -49,7 +49,7 @@ def _rows(result: ImportResult, name: str) -> dict[str, dict]:
     """The rows of one written manifest by id, audio paths resolved as readers see them."""
     manifest = read_manifest(result.manifests[name].path)
     assert manifest.skipped == []
-    return {u.id: vars(u) for u in manifest.utterances}
+    return {u.id: vars(u) | {"audio_filepath": u.audio.path, "offset": u.audio.offset} for u in manifest.utterances}
 
 
 def _skipped(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from asr.audio import load_audio
+from asr.audio import AudioSource
 from asr.cli.main import main
 from asr.corpora.digits import DIGIT_WORDS, prepare_digits
 from asr.data.manifest import read_manifest
@@ -88,7 +88,8 @@ def test_samples_are_source_recordings_joined_by_digital_silence(prepared: dict[
     covered = np.zeros(len(samples), dtype=bool)
     for word in u.words:
         digit = DIGIT_WORDS.index(word["word"])
-        candidates = [load_audio(p, RATE).double().numpy() for p in sorted(fsdd_dir.glob(f"{digit}_{u.speaker}_*.wav"))]
+        recordings = sorted(fsdd_dir.glob(f"{digit}_{u.speaker}_*.wav"))
+        candidates = [AudioSource(str(p)).load(RATE).double().numpy() for p in recordings]
         begin, end = _find_span(samples, round(word["start"] * rate), candidates)
         assert abs(begin / rate - word["start"]) <= 5e-5 and abs(end / rate - word["end"]) <= 5e-5
         covered[begin:end] = True

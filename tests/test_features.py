@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from asr.audio import load_audio
+from asr.audio import AudioSource
 from asr.features import LOG_FLOOR, FeatureConfig, Frontend, LogMel, compute_stats
 
 # The frontend and librosa compute the same log-mel (Hann window, Slaney mel scale);
@@ -12,7 +12,7 @@ LIBROSA_TOLERANCE = 1e-3
 
 
 def test_logmel_matches_librosa_on_real_speech(fsdd_dir):
-    wav = load_audio(fsdd_dir / "7_jackson_32.wav", 16000)
+    wav = AudioSource(str(fsdd_dir / "7_jackson_32.wav")).load(16000)
     ours = LogMel(FeatureConfig())(wav[None])[0].numpy()
     ref = librosa.feature.melspectrogram(
         y=wav.numpy(), sr=16000, n_fft=400, hop_length=160, win_length=400, center=False, power=2.0, n_mels=80

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from asr.audio import AudioSource
 from asr.chunking import PAUSE_MARGIN, Chunking, Window, plan, stretch_windows
-from asr.inference import AudioSource, Transcriber
+from asr.inference import Transcriber
 from asr.model_file import load_model
-from asr.segmentation import find_pauses, frame_energies_db
+from asr.segmentation import find_pauses
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tiny_model.pt"
 
@@ -97,13 +98,13 @@ def test_pauses_of_long_audio_are_found(tmp_path):
     pauses = [1.0, 0.2, 2.0, 0.6]
     sf.write(path, spoken_with_pauses(pauses), 16000)
     duration = sf.info(path).duration
-    found = find_pauses(frame_energies_db(path, 16000, 0.0, duration, block_seconds=3.0), min_pause=0.5)
+    found = find_pauses(AudioSource(str(path)).energies_db(16000, duration, block_seconds=3.0), min_pause=0.5)
     # pieces are 4 s long; pause k starts after k+1 pieces and the pauses before it
     starts = [4.0 * (k + 1) + sum(pauses[:k]) for k in range(len(pauses))]
     expected = [(start, start + pause) for start, pause in zip(starts, pauses) if pause >= 0.5]
     assert [t for pause in found for t in pause] == pytest.approx([t for p in expected for t in p], abs=0.011)
     # a span of a file: times from its offset; it starts in a pause, and leading silence is no pause
-    found = find_pauses(frame_energies_db(path, 16000, 4.0, duration - 4.0), min_pause=0.5)
+    found = find_pauses(AudioSource(str(path), 4.0).energies_db(16000, duration - 4.0), min_pause=0.5)
     assert [t for pause in found for t in pause] == pytest.approx([t - 4.0 for p in expected[1:] for t in p], abs=0.011)
 
 
@@ -112,7 +113,7 @@ def test_stretches_between_pauses_keep_the_frame_grid(model, tmp_path):
     sf.write(path, spoken_with_pauses([1.0, 0.2, 2.0, 0.6, 1.3]), 16000)
     t = Transcriber(model, device="cpu", chunk_seconds=6.0, context_seconds=1.0, min_pause_seconds=0.5)
     duration = sf.info(path).duration
-    windows = plan(duration, t.chunking, find_pauses(frame_energies_db(path, 16000, 0.0, duration), 0.5))
+    windows = plan(duration, t.chunking, find_pauses(AudioSource(str(path)).energies_db(16000, duration), 0.5))
     assert sum(w.duration == 0 for w in windows) == 4  # the middles of the four pauses over 0.5 s are not heard
     cut, whole = [
         next(tr.posteriors([str(path)])) for tr in (t, Transcriber(model, device="cpu", chunk_seconds=1000.0))
@@ -200,19 +201,17 @@ def test_one_path_is_one_source_not_its_characters(model, tmp_path):
 
 
 def test_any_failure_reading_one_file_is_that_files_error(model, tmp_path, monkeypatch):
-    import asr.inference
-
     good, odd = tmp_path / "good.wav", tmp_path / "odd.wav"
     for path in (good, odd):
         sf.write(path, speechlike(1.0), 16000)
-    real = asr.inference.load_audio
+    real = AudioSource.load
 
-    def load(path, *args, **kwargs):
-        if str(path) == str(odd):
+    def load(source, *args, **kwargs):
+        if source.path == str(odd):
             raise RuntimeError("out of memory")  # what a resampler once raised
-        return real(path, *args, **kwargs)
+        return real(source, *args, **kwargs)
 
-    monkeypatch.setattr(asr.inference, "load_audio", load)
+    monkeypatch.setattr(AudioSource, "load", load)
     results = list(Transcriber(model, device="cpu").transcribe([str(good), str(odd), str(good)]))
     assert [r.error for r in results] == [None, f"{odd}: RuntimeError: out of memory", None]
     assert results[0].text == results[2].text

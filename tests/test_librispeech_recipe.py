@@ -7,7 +7,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from asr.audio import load_audio
+from asr.audio import AudioSource
 
 REPO = Path(__file__).resolve().parents[1]
 WORDS = ["ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE"]
@@ -39,7 +39,7 @@ def _librispeech(fsdd_dir: Path, root: Path) -> None:
             lines = []
             for utt, digit in enumerate((3, 7, 1, 9)):
                 utt_id = f"{spk_num}-100-{utt:04d}"
-                wav = load_audio(fsdd_dir / f"{digit}_{speaker}_0.wav", 16000)
+                wav = AudioSource(str(fsdd_dir / f"{digit}_{speaker}_0.wav")).load(16000)
                 sf.write(chapter / f"{utt_id}.flac", wav.numpy(), 16000)
                 lines.append(f"{utt_id} {WORDS[digit]}\n")
             (chapter / f"{spk_num}-100.trans.txt").write_text("".join(lines))

@@ -12,7 +12,7 @@ import torch
 pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
-from asr.audio import load_audio  # noqa: E402
+from asr.audio import AudioSource  # noqa: E402
 from asr.cli.main import main  # noqa: E402
 from asr.decoding import GreedyDecoder  # noqa: E402
 from asr.model_file import ModelFileError, load_model  # noqa: E402
@@ -56,7 +56,7 @@ def test_probe_matches_pytorch_and_the_recorded_output(exported):
 
 def test_padded_batch_of_real_utterances_matches_pytorch(exported, fsdd_dir):
     names = ["0_george_0.wav", "5_jackson_12.wav", "7_lucas_3.wav", "9_yweweler_40.wav", "3_nicolas_1.wav"]
-    wavs = [load_audio(str(fsdd_dir / name), 16000) for name in names]
+    wavs = [AudioSource(str(fsdd_dir / name)).load(16000) for name in names]
     assert len({w.numel() for w in wavs}) == len(wavs)  # different lengths: the batch is padded
     diff, hyps, reference = _compare(exported, wavs)
     assert diff <= TOLERANCE

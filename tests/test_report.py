@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from image_utils import assert_png
 
+from asr.audio import AudioSource
 from asr.cli.main import main
 from asr.data.manifest import Utterance
 from asr.evaluation import EvaluationReport, UtteranceResult
@@ -19,7 +20,7 @@ def hand_made(rows: list[tuple[str | None, str, str]]) -> EvaluationReport:
     """An evaluation of (speaker, reference, hypothesis) rows, scored as ``evaluate`` scores them."""
     report = EvaluationReport()
     for i, (speaker, reference, hypothesis) in enumerate(rows):
-        utterance = Utterance(f"{i}.wav", 1.0, reference, speaker=speaker, id=f"u{i}")
+        utterance = Utterance(AudioSource(f"{i}.wav"), 1.0, reference, speaker=speaker, id=f"u{i}")
         result = UtteranceResult.score(utterance, reference, hypothesis, 1.0)
         report.results.append(result)
         report.words += result.words

@@ -9,9 +9,9 @@ import pytest
 import torch
 from training_utils import tiny_config
 
-from asr.audio import AudioError, audio_duration, read_audio
+from asr.audio import AudioError, AudioSource
 from asr.cli.main import main
-from asr.data.dataset import UtteranceDataset, collate, load_utterance, select_trainable
+from asr.data.dataset import UtteranceDataset, collate, select_trainable
 from asr.data.manifest import read_manifest, write_manifest
 from asr.evaluation import evaluate
 from asr.inference import Transcriber
@@ -32,7 +32,7 @@ def source(fsdd_dir: Path, tmp_path: Path) -> Path:
         rows.append(
             {
                 "audio_filepath": str(path),
-                "duration": audio_duration(path),
+                "duration": AudioSource(str(path)).seconds(),
                 "text": DIGITS[digit],
                 "speaker": "jackson",
                 "id": path.stem,
@@ -74,15 +74,15 @@ def test_audio_through_the_shards_equals_the_source_rows(source: Path, tmp_path:
     assert shard(source, tmp_path / "shards") == 0
     original, sharded = read_manifest(source).utterances, read_manifest(tmp_path / "shards" / "digits.jsonl").utterances
     for a, b in zip(original, sharded, strict=True):
-        samples, rate = read_audio(b.audio_filepath, byte_range=b.byte_range)
+        samples, rate = b.audio.read()
         assert rate == 8000
-        assert np.array_equal(samples, read_audio(a.audio_filepath, a.offset, a.read_duration)[0])  # 16-bit: exact
-        assert torch.equal(load_utterance(a, 16000), load_utterance(b, 16000))
-        assert audio_duration(b.audio_filepath, b.byte_range) == samples.shape[0] / rate == b.duration
+        assert np.array_equal(samples, a.audio.read()[0])  # 16-bit: exact
+        assert torch.equal(a.audio.load(16000), b.audio.load(16000))
+        assert b.audio.seconds() == samples.shape[0] / rate == b.duration
     segment = sharded[-1]
-    assert segment.offset == 0 and segment.duration == 0.2
-    whole, _ = read_audio(original[-1].audio_filepath)
-    assert np.array_equal(read_audio(segment.audio_filepath, byte_range=segment.byte_range)[0], whole[800:2400])
+    assert segment.audio.offset == 0 and segment.duration == 0.2
+    whole, _ = AudioSource(original[-1].audio_filepath).read()
+    assert np.array_equal(segment.audio.read()[0], whole[800:2400])
 
 
 def test_evaluating_the_sharded_manifest_gives_the_same_transcripts(source: Path, tmp_path: Path) -> None:
@@ -131,16 +131,16 @@ def test_a_truncated_shard_names_shard_and_offset_and_the_dataset_skips_the_row(
     out = tmp_path / "shards"
     assert shard(source, out) == 0
     manifest = read_manifest(out / "digits.jsonl")
-    tar, (start, size) = out / "shard-000000.tar", manifest.utterances[-1].byte_range
+    tar, (start, size) = out / "shard-000000.tar", manifest.utterances[-1].audio.byte_range
     with open(tar, "r+b") as f:
         f.truncate(start + size // 2)
     with pytest.raises(AudioError, match=rf"shard-000000.tar at byte {start}: truncated, {size // 2} of {size} bytes"):
-        load_utterance(manifest.utterances[-1], 16000)
+        manifest.utterances[-1].audio.load(16000)
     rows = [json.loads(line) for line in (out / "digits.jsonl").read_text().splitlines()]
     rows[0]["archive_offset"] = start + size
     write_manifest(out / "digits.jsonl", rows)
     with pytest.raises(AudioError, match=rf"at byte {start + size}: offset past the end of the file"):
-        load_utterance(read_manifest(out / "digits.jsonl").utterances[0], 16000)
+        read_manifest(out / "digits.jsonl").utterances[0].audio.load(16000)
 
     data = select_trainable(read_manifest(out / "digits.jsonl"), CharTokenizer.build(DIGITS), lambda s: 100)
     batch = collate([UtteranceDataset(data, 16000)[i] for i in range(len(data.utterances))])
@@ -164,7 +164,7 @@ def test_archive_fields_must_come_together_as_a_byte_range(tmp_path: Path) -> No
     ]
     (tmp_path / "m.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
     manifest = read_manifest(tmp_path / "m.jsonl")
-    assert [u.byte_range for u in manifest.utterances] == [(512, 100)]
+    assert [u.audio.byte_range for u in manifest.utterances] == [(512, 100)]
     assert [line for line, _ in manifest.skipped] == [2, 3, 4]
 
 

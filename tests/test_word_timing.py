@@ -8,6 +8,7 @@ import pytest
 import soundfile as sf
 from test_inference import speechlike
 
+from asr.audio import AudioSource
 from asr.data.manifest import Utterance
 from asr.inference import Transcriber
 from asr.model_file import load_model
@@ -44,9 +45,10 @@ def test_calibration_recovers_the_shift_and_skips_unreadable_audio(tmp_path, cap
     untimed_model = dataclasses.replace(model, frame_offset=0.0)
     words = next(Transcriber(untimed_model, device="cpu", snap_words=False).transcribe([str(tmp_path / "a.wav")])).words
     assert words, "the random model should emit words on 6 s of noise bursts"
-    timed = Utterance(str(tmp_path / "a.wav"), 6.0, " ".join(w.word for w in words), words=reference(words, -0.25))
-    missing = Utterance(str(tmp_path / "missing.wav"), 1.0, "one", words=({"word": "one", "start": 0, "end": 1},))
-    untimed = Utterance(str(tmp_path / "a.wav"), 6.0, timed.text)
+    audio, missing_audio = AudioSource(str(tmp_path / "a.wav")), AudioSource(str(tmp_path / "missing.wav"))
+    timed = Utterance(audio, 6.0, " ".join(w.word for w in words), words=reference(words, -0.25))
+    missing = Utterance(missing_audio, 1.0, "one", words=({"word": "one", "start": 0, "end": 1},))
+    untimed = Utterance(audio, 6.0, timed.text)
     with caplog.at_level(logging.WARNING):
         offset = calibrate_frame_offset(model, [missing, untimed, timed], min_words=len(words))
     assert offset == pytest.approx(0.25)  # words come 0.25 s early: the offset moves them later

@@ -1,6 +1,6 @@
 import io
 
-from asr.inference import AudioSource
+from asr.audio import AudioSource
 from asr.results import Transcript, Word
 from asr.writers import MAX_CUE_CHARS, cues, jsonl_row, write_srt, write_vtt
 

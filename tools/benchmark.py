@@ -40,16 +40,16 @@ from omegaconf import OmegaConf
 
 from asr.audio import AudioError
 from asr.config import CONF_DIR
-from asr.schema import register
-from asr.data.dataset import LabeledSet, UtteranceDataset, collate, load_utterance, select_trainable
+from asr.data.dataset import LabeledSet, UtteranceDataset, collate, select_trainable
 from asr.data.manifest import Manifest, Utterance, read_manifest
 from asr.data.sampler import DurationBatchSampler
 from asr.features import FeatureConfig, Frontend
-from asr.inference import AudioSource, Transcriber, resolve_device
+from asr.inference import Transcriber, resolve_device
 from asr.lstm_bf16 import amx_available
 from asr.model import build_recognizer
 from asr.model_file import LoadedModel, load_model
 from asr.module import ASRModule
+from asr.schema import register
 from asr.text import CharTokenizer, normalize_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,7 +189,7 @@ def readable_waveforms(utterances: list[Utterance], sample_rate: int) -> Iterato
     """Waveforms of the utterances whose audio loads; the others are named on stderr and skipped."""
     for u in utterances:
         try:
-            yield load_utterance(u, sample_rate)
+            yield u.audio.load(sample_rate)
         except AudioError as e:
             print(f"skipping {e}", file=sys.stderr)
 
@@ -327,7 +327,7 @@ def bench_inference(
 ) -> Row:
     """``Transcriber.transcribe`` (greedy) over the first files of the manifest, audio loading included."""
     transcriber = Transcriber(model, device=str(device))
-    sources = [AudioSource.from_utterance(u) for u in manifest.utterances]
+    sources = [u.audio for u in manifest.utterances]
     list(transcriber.transcribe(sources[:2]))  # warm-up
     files = sources[: settings.inference_files]
     results: list = []

@@ -34,7 +34,7 @@ from benchmark import cpu_description, device_name, machine_name, publish
 from asr.data.manifest import read_manifest
 from asr.decoding import BeamSearchOptions, Decoder, GreedyDecoder, build_decoder
 from asr.decoding.beam import flashlight_tokens, read_lexicon
-from asr.inference import AudioSource, Transcriber
+from asr.inference import Transcriber
 from asr.metrics import corpus_errors
 from asr.model_file import load_model
 from asr.text import CharTokenizer, normalize_text
@@ -99,7 +99,7 @@ def forward_pass(transcriber: Transcriber, manifest: str, limit: int | None) -> 
     """Readable utterances with their posteriors, the seconds the pass took after a one-file warm-up, and how many
     were unreadable."""
     rows = read_manifest(manifest).utterances[:limit]
-    sources = [AudioSource.from_utterance(u) for u in rows]
+    sources = [u.audio for u in rows]
     list(transcriber.posteriors(sources[:1]))
     start = time.perf_counter()
     cached = [

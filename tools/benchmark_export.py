@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from benchmark import machine_name, publish
 
-from asr.audio import AudioError, load_audio
+from asr.audio import AudioError
 from asr.data.manifest import read_manifest
 from asr.decoding import GreedyDecoder
 from asr.evaluation import evaluate
@@ -102,7 +102,7 @@ def main(argv: list[str]) -> int:
             if len(wavs) == args.utterances:
                 break
             try:
-                wavs.append(load_audio(utt.audio_filepath, 16000, utt.offset, utt.read_duration, utt.byte_range))
+                wavs.append(utt.audio.load(16000))
             except AudioError as e:
                 print(f"skipping {e}", file=sys.stderr)
         rows = []

@@ -27,11 +27,11 @@ REPO = Path(__file__).resolve().parents[1]
 MEASURE = """
 import resource, sys, time
 import numpy as np, soundfile as sf, torch, torchaudio.functional as AF
-from asr.audio import load_audio
+from asr.audio import AudioSource
 def torchaudio_load(path, rate):
     data, source = sf.read(path, dtype="float32", always_2d=True)
     return AF.resample(torch.from_numpy(np.ascontiguousarray(data.mean(axis=1))), source, rate)
-load = load_audio if sys.argv[1] == "soxr" else torchaudio_load
+load = (lambda path, rate: AudioSource(path).load(rate)) if sys.argv[1] == "soxr" else torchaudio_load
 load(sys.argv[2], 16000)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()

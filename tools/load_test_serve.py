@@ -33,7 +33,7 @@ import numpy as np
 from benchmark import machine_name, publish
 
 from asr.data.manifest import read_manifest
-from asr.inference import AudioSource, Transcriber
+from asr.inference import Transcriber
 
 BAD = [
     ({"file": ("notes.txt", b"plain text, not audio")}, {}),
@@ -125,7 +125,7 @@ def main(argv: list[str]) -> int:
     load_start = os.getloadavg()
     utterances = read_manifest(args.manifest).utterances[: args.files]
     transcriber = Transcriber.from_file(args.model, device="cpu", max_batch_seconds=0.0)  # each file alone
-    expected = [t.text for t in transcriber.transcribe([AudioSource.from_utterance(u) for u in utterances])]
+    expected = [t.text for t in transcriber.transcribe([u.audio for u in utterances])]
     files = [
         (Path(u.audio_filepath).name, Path(u.audio_filepath).read_bytes(), text, u.duration)
         for u, text in zip(utterances, expected)

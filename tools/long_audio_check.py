@@ -21,9 +21,8 @@ import time
 import soundfile as sf
 import torch
 
-from asr.data.dataset import load_utterance
 from asr.data.manifest import read_manifest
-from asr.inference import AudioSource, Transcriber
+from asr.inference import Transcriber
 from asr.metrics import word_errors
 from asr.model_file import load_model
 
@@ -45,7 +44,7 @@ def main(argv: list[str]) -> int:
     if args.sample is not None:
         utterances = random.Random(0).sample(utterances, min(args.sample, len(utterances)))
     gap = torch.zeros(round(args.gap * rate))
-    pieces = [piece for u in utterances for piece in (load_utterance(u, rate), gap)]
+    pieces = [piece for u in utterances for piece in (u.audio.load(rate), gap)]
     sf.write(args.out, torch.cat(pieces[:-1]).numpy(), rate)
     minutes = sf.info(args.out).duration / 60
     chunked = Transcriber(
@@ -59,7 +58,7 @@ def main(argv: list[str]) -> int:
     long_text = next(chunked.transcribe([args.out])).text
     seconds = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    per_utterance = " ".join(r.text for r in chunked.transcribe([AudioSource.from_utterance(u) for u in utterances]))
+    per_utterance = " ".join(r.text for r in chunked.transcribe([u.audio for u in utterances]))
     one_pass = next(Transcriber(model, device="cpu", chunk_seconds=1e9).transcribe([args.out])).text
     print(f"joined file: {minutes:.1f} min, {len(utterances)} utterances, {args.gap:g} s apart: {args.out}")
     print(

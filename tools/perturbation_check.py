@@ -21,7 +21,6 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from asr.data.dataset import load_utterance
 from asr.data.manifest import read_manifest
 from asr.inference import Transcriber
 from asr.metrics import corpus_errors
@@ -40,7 +39,7 @@ def main(argv: list[str]) -> int:
     transcriber = Transcriber(model, device="cpu")
     rate = transcriber.sample_rate
     utterances = read_manifest(args.manifest).utterances
-    wavs = [load_utterance(u, rate).numpy() for u in utterances]
+    wavs = [u.audio.load(rate).numpy() for u in utterances]
     references = [u.text for u in utterances]
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,7 +23,7 @@ import time
 from asr.config import decoder_config
 from asr.data.manifest import read_manifest
 from asr.decoding import build_decoder
-from asr.inference import AudioSource, Transcriber
+from asr.inference import Transcriber
 from asr.metrics import corpus_errors
 from asr.model_file import load_model
 from asr.outputs import atomic_write
@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
     base = decoder_config({}, ["decoder=beam", *args.overrides])
     transcriber = Transcriber(model, device=args.device, snap_words=False)  # text only: word times are not scored
     utterances = read_manifest(args.manifest).utterances
-    sources = [AudioSource.from_utterance(u) for u in utterances]
+    sources = [u.audio for u in utterances]
     cached = [(u, p) for u, p in zip(utterances, transcriber.posteriors(sources)) if not p.error]
     if len(cached) < len(sources):
         print(f"warning: {len(sources) - len(cached)} utterance(s) could not be read", file=sys.stderr)

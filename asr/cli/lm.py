@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from asr.data.manifest import read_manifest
-
 
 def register(lm: argparse.ArgumentParser) -> None:
     """The `build` sub-subcommand of `lm`."""
@@ -52,6 +50,8 @@ def _read_text(paths: list[str]) -> list[str]:
 
 def _read_manifests(paths: list[str]) -> tuple[list[str], int]:
     """Transcripts of the manifests' good rows, and how many bad rows were skipped."""
+    from asr.data.manifest import read_manifest  # reads audio spans: torch, imported once the command runs
+
     lines, skipped = [], 0
     for path in paths:
         manifest = read_manifest(path)

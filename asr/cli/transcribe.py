@@ -10,18 +10,17 @@ import argparse
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from asr.cli.common import add_runtime_arguments, load_transcriber
 from asr.cli.paths import unwritable
 from asr.config import is_decoder_override
-from asr.data.manifest import ManifestError, read_manifest
 from asr.outputs import OutputError, atomic_write, refuse_inputs
 from asr.writers import WRITERS
 
 if TYPE_CHECKING:
-    from asr.inference import AudioSource, Transcriber
+    from asr.audio import AudioSource
+    from asr.inference import Transcriber
 
 SUFFIX = {"text": "txt", "jsonl": "jsonl", "srt": "srt", "vtt": "vtt"}
 
@@ -69,12 +68,12 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def _sources(args: argparse.Namespace, audio: list[str]) -> list[AudioSource]:
-    from asr.inference import AudioSource
+    from asr.audio import AudioSource
+    from asr.data.manifest import read_manifest
 
     sources = [AudioSource(path) for path in audio]
     if args.manifest:
-        rows = read_manifest(args.manifest).utterances
-        sources += [AudioSource.from_utterance(u) for u in rows]
+        sources += [u.audio for u in read_manifest(args.manifest).utterances]
     return sources
 
 
@@ -112,6 +111,7 @@ def _transcriber(args: argparse.Namespace, overrides: list[str]) -> Transcriber:
 
 
 def run(args: argparse.Namespace) -> int:
+    from asr.data.manifest import ManifestError
     from asr.model_file import ModelFileError
 
     overrides = [a for a in args.inputs if is_decoder_override(a)]

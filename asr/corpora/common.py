@@ -18,7 +18,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from asr.audio import AudioError, audio_duration
+from asr.audio import AudioError, AudioSource
 from asr.data.manifest import write_manifest
 from asr.text import UnspellableError, normalize_text
 
@@ -75,7 +75,7 @@ class ImportResult:
 def _duration(audio: Path) -> float | str:
     """A recording's length in seconds from its header, or why it cannot be used."""
     try:
-        length = audio_duration(audio)
+        length = AudioSource(str(audio)).seconds()
     except AudioError as e:
         return str(e)
     return length if length > 0 else f"{audio}: contains no samples"

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from asr.audio import AudioError, load_audio, to_pcm16
+from asr.audio import AudioError, AudioSource, to_pcm16
 from asr.corpora.audio_writing import remove_stale_audio, write_wav
 from asr.data.manifest import write_manifest
 
@@ -149,7 +149,7 @@ def _load_recordings(files: dict[str, list[Path]], sample_rate: int) -> tuple[Re
     paths = [(speaker, path) for speaker, speaker_files in files.items() for path in speaker_files]
     for speaker, path in tqdm(paths, desc="loading FSDD", unit="file"):
         try:
-            wav = load_audio(path, sample_rate).numpy()
+            wav = AudioSource(str(path)).load(sample_rate).numpy()
         except AudioError as e:
             log.warning("skipping recording: %s", e)
             skipped += 1

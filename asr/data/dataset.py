@@ -10,16 +10,11 @@ from dataclasses import dataclass
 import torch
 from torch.utils.data import Dataset
 
-from asr.audio import AudioError, load_audio, resample
+from asr.audio import AudioError, resample
 from asr.data.manifest import Manifest, Utterance
 from asr.text import Tokenizer, TokenizerError, UnspellableError, normalize_text
 
 log = logging.getLogger(__name__)
-
-
-def load_utterance(utt: Utterance, sample_rate: int) -> torch.Tensor:
-    """A manifest row's audio (its segment, or its member of a tar shard) as mono float32 at ``sample_rate``."""
-    return load_audio(utt.audio_filepath, sample_rate, utt.offset, utt.read_duration, utt.byte_range)
 
 
 def ctc_min_frames(tokens: Sequence[int]) -> int:
@@ -134,7 +129,7 @@ class UtteranceDataset(Dataset):
     def __getitem__(self, index: int) -> dict | None:
         utt = self.data.utterances[index]
         try:
-            wav = load_utterance(utt, self.sample_rate)
+            wav = utt.audio.load(self.sample_rate)
         except AudioError as e:
             log.warning("skipping utterance: %s", e)
             return None

@@ -4,8 +4,9 @@ Required fields are ``audio_filepath``, ``duration`` (seconds) and ``text``;
 ``offset``, ``speaker``, ``id`` and ``words`` (a list of ``{word, start, end}``)
 are optional. A row written by ``asr shard`` has ``archive_offset`` and
 ``archive_size`` too: its audio is that byte range of ``audio_filepath``, a tar
-shard. Relative audio paths are relative to the manifest file. Bad rows
-are skipped and counted, never fatal, so one broken line loses one utterance.
+shard. Each row's audio is an ``AudioSource``, which alone knows how to read it.
+Relative audio paths are relative to the manifest file. Bad rows are skipped
+and counted, never fatal, so one broken line loses one utterance.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asr.audio import AudioSource
 from asr.outputs import atomic_write
 
 log = logging.getLogger(__name__)
@@ -30,22 +32,19 @@ class ManifestError(ValueError):
 
 @dataclass(frozen=True)
 class Utterance:
-    """One manifest row, with its audio path resolved."""
+    """One manifest row: its audio (path resolved), its duration in seconds as the manifest says, its text."""
 
-    audio_filepath: str
+    audio: AudioSource
     duration: float
     text: str
-    offset: float = 0.0
     speaker: str | None = None
     id: str | None = None
     words: tuple[dict[str, Any], ...] | None = None
-    byte_range: tuple[int, int] | None = None  # (archive_offset, archive_size): the audio inside a tar shard
 
     @property
-    def read_duration(self) -> float | None:
-        """Seconds of audio to read from ``offset``: a segment's duration, or None (to the end) for a row
-        that is a whole file or shard member, whose manifest duration may be rounded."""
-        return self.duration if self.offset else None
+    def audio_filepath(self) -> str:
+        """The audio file, as the manifest names it (resolved)."""
+        return self.audio.path
 
 
 @dataclass
@@ -79,16 +78,12 @@ def _parse_row(row: Any, base: Path) -> Utterance:
     if not duration > 0 or offset < 0:
         raise ValueError(f"bad duration {duration} or offset {offset}")
     words = _words(row.get("words"))
-    return Utterance(
-        audio_filepath=str(base / path) if not os.path.isabs(path) else path,
-        duration=duration,
-        text=text,
-        offset=offset,
-        speaker=None if row.get("speaker") is None else str(row["speaker"]),
-        id=None if row.get("id") is None else str(row["id"]),
-        words=words,
-        byte_range=_byte_range(row),
+    # a segment is read for its duration; a whole file or shard member to its end (its duration may be rounded)
+    audio = AudioSource(
+        str(base / path) if not os.path.isabs(path) else path, offset, duration if offset else None, _byte_range(row)
     )
+    speaker, id_ = (None if row.get(key) is None else str(row[key]) for key in ("speaker", "id"))
+    return Utterance(audio, duration, text, speaker, id_, words)
 
 
 def _number(row: dict[str, Any], key: str, default: float | None = None) -> float:

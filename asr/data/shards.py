@@ -28,7 +28,7 @@ from typing import Any
 import soundfile as sf
 from tqdm import tqdm
 
-from asr.audio import AudioError, read_audio, to_pcm16
+from asr.audio import AudioError, to_pcm16
 from asr.data.manifest import Manifest, Utterance, read_manifest, write_manifest
 from asr.outputs import atomic_write
 
@@ -115,7 +115,7 @@ def write_shards(
     try:
         for position, utt in enumerate(tqdm(source.utterances, desc="sharding", unit="utt", disable=None)):
             try:
-                samples, rate = read_audio(utt.audio_filepath, utt.offset, utt.read_duration, utt.byte_range)
+                samples, rate = utt.audio.read()
             except AudioError as e:
                 result.skipped.append(str(e))
                 continue
