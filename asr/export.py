@@ -53,7 +53,7 @@ def saved_scores(folder: str | os.PathLike) -> dict[str, float]:
 
 def average_checkpoints(paths: Sequence[str | os.PathLike]) -> ASRModule:
     """The module of ``paths[0]`` with every floating-point weight replaced by its mean over all ``paths``."""
-    module = ASRModule.load_from_checkpoint(paths[0], map_location="cpu", weights_only=True)
+    module = ASRModule.from_checkpoint(paths[0])
     if len(paths) > 1:
         others = [load_checkpoint(path)["state_dict"] for path in paths[1:]]
         module.load_state_dict(average_weights([module.state_dict(), *others]))

@@ -48,6 +48,7 @@ class ConvSubsampling(nn.Module):
         if factor not in (2, 4):
             raise ValueError(f"subsampling factor must be 2 or 4, got {factor}")
         self.time_strides = (2, 2) if factor == 4 else (2, 1)
+        self.n_mels = n_mels
         self.conv = nn.Sequential(
             nn.Conv2d(1, channels, KERNEL, stride=(self.time_strides[0], 2), padding=(0, 1)),
             nn.ReLU(),
@@ -166,6 +167,26 @@ class AcousticModel(nn.Module):
     def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         return self.subsampling.output_lengths(lengths)
 
+    def forward_flops(self, frames: torch.Tensor) -> float:
+        """Model FLOPs of a forward pass over utterances of ``frames`` log-mel frames, valid frames only: a 3x3
+        convolution costs 2·9·C_in·C_out·F_k per frame it outputs (F_k its output mel bins); per output frame,
+        each LSTM layer 2·4h·(in + h) in each of its two directions and the output layer 2·2h·V. Elementwise
+        work (activations, gates, log-softmax) is not counted."""
+        forward = 0.0
+        time_frames, bins = frames, self.subsampling.n_mels
+        for conv in self.subsampling.conv:
+            if isinstance(conv, nn.Conv2d):
+                (kt, kf), (st, sf), (_, pf) = conv.kernel_size, conv.stride, conv.padding
+                time_frames = torch.div(time_frames - kt, st, rounding_mode="floor") + 1
+                bins = (bins + 2 * pf - kf) // sf + 1
+                forward += 2 * kt * kf * conv.in_channels * conv.out_channels * bins * time_frames.sum().item()
+        lstm, h = self.lstm, self.lstm.hidden_size
+        per_frame = sum(
+            2 * 2 * 4 * h * ((lstm.input_size if layer == 0 else 2 * h) + h) for layer in range(lstm.num_layers)
+        )
+        per_frame += 2 * self.output.in_features * self.output.out_features
+        return forward + per_frame * time_frames.sum().item()
+
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out_lengths = self.output_lengths(lengths)
         # Export traces the graph for every input; the check needs values, so callers of an export check instead.
@@ -192,6 +213,11 @@ class SpeechRecognizer(nn.Module):
     def seconds_per_output_frame(self) -> float:
         hop = self.frontend.logmel.hop_length / self.frontend.sample_rate
         return hop * self.acoustic.frame_shift_factor
+
+    def output_frames(self, num_samples: int) -> int:
+        """Output frames for a waveform of ``num_samples`` samples (0 when too short for one)."""
+        frames = self.frontend.logmel.num_frames(torch.tensor([num_samples]))
+        return int(self.acoustic.output_lengths(frames).item())
 
     def min_samples(self) -> int:
         """Shortest waveform that yields at least one output frame."""

@@ -69,11 +69,9 @@ def _labeled(
     """The rows of ``manifest`` the model can learn from, even when augmentation shortens them ``max_speedup`` times;
     ``scored`` (validation) also keeps rows with characters outside the vocabulary (see ``select_trainable``)."""
     recognizer = module.recognizer
-    sample_rate = recognizer.frontend.sample_rate
 
     def output_frames(seconds: float) -> int:
-        samples = torch.tensor([int(seconds * sample_rate / max_speedup)])
-        return int(recognizer.acoustic.output_lengths(recognizer.frontend.logmel.num_frames(samples)).item())
+        return recognizer.output_frames(int(seconds * recognizer.sample_rate / max_speedup))
 
     return select_trainable(manifest, tokenizer, output_frames, data.max_duration or float("inf"), scored)
 
@@ -169,7 +167,9 @@ def train(
     log.info("tokenizer: %s, %d symbols %s", tokenizer.kind, len(tokenizer.symbols), tokenizer.symbols)
 
     resolved = plain(config)
-    module = ASRModule(resolved, tokenizer.to_dict())
+    module = ASRModule(
+        config.features, config.model, tokenizer, config.optim, config.augment, config.compile, record=resolved
+    )
     if base is None:
         module.recognizer.frontend.set_stats(*feature_stats(train_manifest, features))
     else:

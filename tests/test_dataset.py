@@ -97,7 +97,7 @@ def test_validation_scores_rows_with_characters_unseen_in_training(tmp_path):
     data = select_trainable(read_manifest(path), tokenizer, lambda s: 25, scored=True)
     assert data.texts == ["ab ba", "az zz"] and tokenizer.decode(data.tokens[1]) == "a"
 
-    module = ASRModule(tiny_config(path), tokenizer.to_dict())
+    module = ASRModule.from_config(tiny_config(path), tokenizer)
     batch = collate([UtteranceDataset(data, 16000)[i] for i in range(2)])
     module.validation_step(batch, 0)
     assert module.val_wer.total.item() == 4  # both rows' reference words, "az zz" included

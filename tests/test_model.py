@@ -76,3 +76,25 @@ def test_bilstm_computes_what_a_packed_lstm_computes_with_the_same_gradients():
     expected_grads = torch.autograd.grad(expected.square().sum(), list(reference.parameters()))
     for got, want in zip(grads, expected_grads):
         torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("subsampling", [2, 4])
+def test_output_frames_are_what_a_forward_pass_gives(subsampling):
+    model = small(subsampling)
+    shortest = model.min_samples()
+    assert model.output_frames(shortest - 1) == 0
+    with torch.no_grad():
+        for samples in (shortest, shortest + 159, 16000, 23456):
+            assert model.output_frames(samples) == model(torch.randn(1, samples), torch.tensor([samples]))[1].item()
+
+
+@pytest.mark.parametrize("frames", [57, 200])
+def test_forward_flops_count_what_torch_counts_plus_the_lstm(frames):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    acoustic = small().acoustic
+    with FlopCounterMode(display=False) as counter, torch.no_grad():  # it counts convolutions and matmuls, not LSTMs
+        _, out = acoustic(torch.randn(1, frames, 80), torch.tensor([frames]))
+    lstm, h = acoustic.lstm, acoustic.lstm.hidden_size
+    per_frame = sum(2 * 2 * 4 * h * ((lstm.input_size if k == 0 else 2 * h) + h) for k in range(lstm.num_layers))
+    assert acoustic.forward_flops(torch.tensor([frames])) == counter.get_total_flops() + per_frame * out.item()

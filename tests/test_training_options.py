@@ -9,9 +9,11 @@ from configs import features, tiny_model
 from lightning.pytorch.callbacks import Callback
 from training_utils import tiny_config
 
-from asr.model import build_recognizer
+from asr.features import FeatureConfig
+from asr.model import ModelConfig, build_recognizer
 from asr.model_file import load_model
 from asr.module import ASRModule
+from asr.schema import OptimConfig
 from asr.text import CharTokenizer
 from asr.train import train
 
@@ -51,9 +53,10 @@ def test_bf16_mixed_training_and_validation_on_cpu(tmp_path):
 
 def test_compile_keeps_parameter_names(tmp_path):
     config = tiny_config(tmp_path / "unused.jsonl")
-    tokenizer = CharTokenizer.build(["ab c"]).to_dict()
-    plain = ASRModule({**config, "compile": False}, tokenizer)
-    compiled = ASRModule({**config, "compile": True}, tokenizer)
+    tokenizer = CharTokenizer.build(["ab c"])
+    features, model = FeatureConfig(**config["features"]), ModelConfig(**config["model"])
+    plain = ASRModule(features, model, tokenizer, compile=False)
+    compiled = ASRModule(features, model, tokenizer, compile=True)
     assert compiled.state_dict().keys() == plain.state_dict().keys()
 
 
@@ -76,3 +79,24 @@ def test_average_best_must_be_a_positive_count(tmp_path):
     manifest = write_corpus(tmp_path / "data", 6)
     with pytest.raises(ValueError, match="average_best=0"):
         train({**tiny_config(manifest), "average_best": 0}, tmp_path / "exp")
+
+
+def test_the_module_owns_its_loss_and_optimizer_from_typed_sections():
+    tokenizer = CharTokenizer.build(["ab c"])
+    optim = OptimConfig(lr=0.003, betas=[0.8, 0.9], weight_decay=0.5)
+    module = ASRModule(FeatureConfig(**features()), ModelConfig(**tiny_model()), tokenizer, optim)
+    (group,) = module.optimizer().param_groups
+    assert (group["lr"], group["betas"], group["weight_decay"]) == (0.003, (0.8, 0.9), 0.5)
+    assert module.hparams["config"]["optim"]["lr"] == 0.003  # checkpoints carry plain values
+    wav = torch.randn(2, 16000)
+    batch = {
+        "wav": wav,
+        "wav_lengths": torch.tensor([16000, 12000]),
+        "targets": torch.tensor([[2, 3], [4, 0]]),
+        "target_lengths": torch.tensor([2, 1]),
+    }
+    loss, log_probs, lengths = module.eval().loss(batch, augment=False)
+    expected, expected_lengths = module.recognizer(wav, batch["wav_lengths"])
+    assert torch.equal(log_probs, expected) and torch.equal(lengths, expected_lengths)
+    ctc = torch.nn.functional.ctc_loss(expected.transpose(0, 1), batch["targets"], lengths, batch["target_lengths"])
+    assert loss.item() == pytest.approx(ctc.item())

@@ -58,7 +58,6 @@ HEADER = (
     "Written by `tools/benchmark.py`; one section per machine and device, replaced when rerun there.\n"
     "Speeds are audio seconds processed per wall-clock second (× real time); higher is faster.\n"
 )
-GRAD_CLIP = 5.0
 WARMUP_STEPS = 2
 DISTINCT_BATCHES = 16  # training cycles over this many preloaded batches, so memory stays small
 
@@ -240,30 +239,27 @@ def training_batches(
     return loaded
 
 
-def output_frames_fn(module: ASRModule) -> Callable[[float], int]:
-    recognizer = module.recognizer
-    sr = recognizer.frontend.sample_rate
-
-    def output_frames(seconds: float) -> int:
-        samples = torch.tensor([int(seconds * sr)])
-        return int(recognizer.acoustic.output_lengths(recognizer.frontend.logmel.num_frames(samples)).item())
-
-    return output_frames
+def gradient_clip(config: dict) -> float | None:
+    """The gradient norm training clips at: the recipe's ``trainer.gradient_clip_val``, as Lightning reads it."""
+    return config.get("trainer", {}).get("gradient_clip_val")
 
 
-def train_step(module: ASRModule, optim: dict, autocast: torch.dtype | None = None) -> Callable[[dict], None]:
-    """One optimizer step as training takes it: forward and CTC loss (under ``autocast`` when given, as Lightning's
-    mixed precision does), backward, gradient clipping, AdamW."""
-    optimizer = torch.optim.AdamW(
-        module.parameters(), lr=optim["lr"], betas=tuple(optim["betas"]), weight_decay=optim["weight_decay"]
-    )
+def clip_text(clip: float | None) -> str:
+    return f"grad clip {clip:g}" if clip is not None else "no grad clipping"
+
+
+def train_step(module: ASRModule, clip: float | None, autocast: torch.dtype | None = None) -> Callable[[dict], None]:
+    """One optimizer step as training takes it: the module's forward and CTC loss (under ``autocast`` when given,
+    as Lightning's mixed precision does), backward, gradient clipping at ``clip`` (None: none), its AdamW."""
+    optimizer = module.optimizer()
 
     def step(batch: dict) -> None:
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(batch["wav"].device.type, dtype=autocast, enabled=autocast is not None):
-            loss, _, _ = module._loss(batch, augment=True)
+            loss, _, _ = module.loss(batch, augment=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(module.parameters(), GRAD_CLIP)
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(module.parameters(), clip)
         optimizer.step()
 
     return step
@@ -273,18 +269,22 @@ def bench_training(
     manifest: Manifest, tokenizer: CharTokenizer, config: dict, settings: Settings, device: torch.device, seed: int
 ) -> list[Row]:
     """Optimizer steps (forward, CTC loss, backward, grad clipping, AdamW) on preloaded real batches, SpecAugment on."""
-    module = ASRModule(config, tokenizer.to_dict()).to(device).train()
+    module = ASRModule.from_config(config, tokenizer).to(device).train()
+    recognizer = module.recognizer
     params = sum(p.numel() for p in module.parameters())
     sr = config["features"]["sample_rate"]
     batch_seconds = settings.max_batch_seconds or config["data"]["max_batch_seconds"]
     data = select_trainable(
-        manifest, tokenizer, output_frames_fn(module), config["data"].get("max_duration") or float("inf")
+        manifest,
+        tokenizer,
+        lambda seconds: recognizer.output_frames(int(seconds * sr)),
+        config["data"].get("max_duration") or float("inf"),
     )
     steps = WARMUP_STEPS + settings.train_steps
     distinct = training_batches(data, sr, config, batch_seconds, min(steps, DISTINCT_BATCHES), seed)
     distinct = [{k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in b.items()} for b in distinct]
     batches = list(itertools.islice(itertools.cycle(distinct), steps))
-    step = train_step(module, config["optim"])
+    step = train_step(module, gradient_clip(config))
     for batch in batches[:WARMUP_STEPS]:
         step(batch)
     if device.type == "cuda":
@@ -307,7 +307,7 @@ def bench_training(
             f"max_batch_seconds {batch_seconds:g}: mean batch {audio / n:.1f} s of audio "
             f"({padded / n:.1f} s padded, {utts / n:.1f} utterances); {params:,} parameters "
             f"(BiLSTM {model['num_layers']}×{model['hidden_size']}); fp32, SpecAugment on, "
-            f"grad clip {GRAD_CLIP:g}, AdamW; data loading excluded",
+            f"{clip_text(gradient_clip(config))}, AdamW; data loading excluded",
         ),
         Row("training memory", memory, "after the timed steps"),
     ]

@@ -59,7 +59,7 @@ def child(job: str, args: argparse.Namespace) -> dict:
     """One measurement in this process: seconds of audio per second of the ``job``."""
     import torch  # before asr, so that this process keeps the OpenMP settings its parent gave it
 
-    from benchmark import recipe_config, train_step
+    from benchmark import gradient_clip, recipe_config, train_step
     from benchmark_training import ALPHABET, batch_plans, synthetic_utterances
 
     from asr.data.dataset import collate
@@ -69,7 +69,7 @@ def child(job: str, args: argparse.Namespace) -> dict:
     torch.manual_seed(args.seed)
     config = recipe_config(REPO / "recipes" / "digits")
     tokenizer = CharTokenizer.build([ALPHABET])
-    module = ASRModule(config, tokenizer.to_dict())
+    module = ASRModule.from_config(config, tokenizer)
     sr = config["features"]["sample_rate"]
     if job == "train":
         durations = [float(d) for d in torch.empty(400).uniform_(1.5, 6.0, generator=torch.Generator().manual_seed(0))]
@@ -77,7 +77,7 @@ def child(job: str, args: argparse.Namespace) -> dict:
         plan, _ = batch_plans(durations, data["max_batch_seconds"], data["max_batch_size"], warmup + args.steps, 0)
         items = synthetic_utterances(sorted({i for b in plan for i in b}), durations, sr, tokenizer.vocab_size, 0)
         batches = [collate([items[i] for i in b]) for b in plan]
-        step = train_step(module.train(), config["optim"])
+        step = train_step(module.train(), gradient_clip(config))
         for batch in batches[:warmup]:
             step(batch)
         start = time.perf_counter()

@@ -25,7 +25,7 @@ Each batch is an optimizer step (forward, CTC loss, backward, gradient clipping,
 default augmentation, SpecAugment) in one process, timed after warm-up steps; data loading
 is excluded.
 
-Model FLOPs are counted on valid (unpadded) frames only, so padding shows up as lost
+Model FLOPs (``ASRModule.training_flops``) are counted on valid (unpadded) frames only, so padding shows up as lost
 utilization. An utterance of T log-mel frames gives T_1 = (T-3)//s_1 + 1 frames after the
 first 3x3 convolution and T' = (T_1-3)//s_2 + 1 after the second. Convolution k (C_in -> C_out
 channels, F_k output mel bins) costs 2·9·C_in·C_out·F_k FLOPs per frame it outputs. Per output
@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from benchmark import REPO, Row, machine_name, publish, recipe_config, render_section, train_step
+from benchmark import REPO, Row, gradient_clip, machine_name, publish, recipe_config, render_section, train_step
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -208,24 +208,6 @@ def run_lstm_as_one_call(acoustic: AcousticModel, packed: bool) -> None:
     acoustic.forward = forward
 
 
-def training_flops(acoustic: AcousticModel, n_mels: int, frames: torch.Tensor) -> float:
-    """Model FLOPs of one training step on utterances of ``frames`` log-mel frames (the module docstring's formula)."""
-    forward = 0.0
-    time_frames, bins = frames, n_mels
-    for conv in acoustic.subsampling.conv:
-        if isinstance(conv, nn.Conv2d):
-            (kt, kf), (st, sf), (_, pf) = conv.kernel_size, conv.stride, conv.padding
-            time_frames = torch.div(time_frames - kt, st, rounding_mode="floor") + 1
-            bins = (bins + 2 * pf - kf) // sf + 1
-            forward += 2 * kt * kf * conv.in_channels * conv.out_channels * bins * time_frames.sum().item()
-    lstm, h = acoustic.lstm, acoustic.lstm.hidden_size
-    per_frame = sum(
-        2 * 2 * 4 * h * ((lstm.input_size if layer == 0 else 2 * h) + h) for layer in range(lstm.num_layers)
-    )
-    per_frame += 2 * acoustic.output.in_features * acoustic.output.out_features
-    return 3 * (forward + per_frame * time_frames.sum().item())
-
-
 @dataclass
 class Run:
     """One variant's model, optimizer step and batches, and the wall-clock seconds its timed steps took."""
@@ -260,9 +242,9 @@ def measure_interleaved(runs: list[Run], warmup: int, profile: bool) -> None:
 def variant_row(label: str, run: Run, config: dict, warmup: int, peaks: dict[str, float]) -> tuple[Row, float]:
     """The row of one measured variant, and its speed in seconds of audio per second."""
     timed = run.batches[warmup:]
-    sr, n_mels = config["features"]["sample_rate"], config["features"]["n_mels"]
+    sr = config["features"]["sample_rate"]
     frames = [run.module.recognizer.frontend.logmel.num_frames(b["wav_lengths"]) for b in timed]
-    flops = sum(training_flops(run.module.recognizer.acoustic, n_mels, f) for f in frames)
+    flops = sum(run.module.training_flops(f) for f in frames)
     audio = sum(b["wav_lengths"].sum().item() for b in timed) / sr
     padded = sum(b["wav"].numel() for b in timed) / sr
     utterances = sum(b["wav_lengths"].numel() for b in timed)
@@ -314,11 +296,11 @@ def bench_size(
     for name in args.variants:
         variant = VARIANTS[name]
         torch.manual_seed(args.seed)
-        module = ASRModule({**config, "compile": variant.compile}, tokenizer.to_dict()).train()
+        module = ASRModule.from_config({**config, "compile": variant.compile}, tokenizer).train()
         if variant.lstm != "bilstm":
             run_lstm_as_one_call(module.recognizer.acoustic, packed=variant.lstm == "packed")
         batches = [collate([items[i] for i in b]) for b in (bucketed if variant.bucketed else naive)]
-        runs.append(Run(variant, module, train_step(module, config["optim"], variant.autocast), batches))
+        runs.append(Run(variant, module, train_step(module, gradient_clip(config), variant.autocast), batches))
     print(f"{label}: {', '.join(args.variants)} in turns ...", file=sys.stderr)
     measure_interleaved(runs, settings.warmup, args.profile)
     rows, speeds = [], {}
