@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from asr.audio import AudioSource
 from asr.chunking import PAUSE_MARGIN, Chunking, Window, plan, stretch_windows
@@ -223,3 +224,18 @@ def test_audio_with_no_samples_is_an_error_as_in_every_command(model, tmp_path):
     sf.write(good, speechlike(1.0), 16000)
     results = list(Transcriber(model, device="cpu").transcribe([str(empty), str(good)]))
     assert results[0].error == f"{empty}: contains no samples" and results[1].error is None
+
+
+def test_one_forward_pass_decodes_into_new_transcripts(model, tmp_path):
+    from asr.decoding import BeamSearchDecoder, BeamSearchOptions
+
+    path = tmp_path / "a.wav"
+    sf.write(path, speechlike(4.0, seed=2), 16000)
+    transcriber = Transcriber(model, device="cpu")
+    (posteriors,) = transcriber.posteriors(str(path))
+    frames = posteriors.log_probs.clone()
+    greedy = transcriber.decode(posteriors)
+    beam = transcriber.decode(posteriors, BeamSearchDecoder(model.tokenizer, BeamSearchOptions(beam_size=4)))
+    assert greedy is not beam and greedy.text == beam.text  # no LM: the beam finds the best path too
+    assert torch.equal(posteriors.log_probs, frames)  # decoding reads the posteriors, never fills them in
+    assert greedy == next(transcriber.transcribe(str(path)))
