@@ -142,6 +142,11 @@ class Frontend(nn.Module):
         self.mean.copy_(mean)
         self.std.copy_(std)
 
+    def fit_stats(self, waveforms: Iterable[torch.Tensor]) -> None:
+        """Normalize with the per-bin mean and deviation of this frontend's log-mel frames of ``waveforms``
+        (a training set's), so the statistics come from the very features the model will see."""
+        self.set_stats(*compute_stats(self.logmel, waveforms))
+
     def forward(self, wav: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         frames = self.logmel.num_frames(lengths)
         logmel = self.logmel(wav)

@@ -7,7 +7,7 @@ import itertools
 import logging
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from asr.data.datamodule import ASRDataModule
 from asr.data.dataset import LabeledSet, select_trainable
 from asr.data.manifest import Manifest, read_manifests
 from asr.export import best_checkpoints, export_model
-from asr.features import FeatureConfig, LogMel, compute_stats
+from asr.features import FeatureConfig
 from asr.model import SpeechRecognizer
 from asr.model_file import LoadedModel, load_model
 from asr.module import ASRModule
@@ -44,18 +44,13 @@ logging.getLogger("lightning").handlers.clear()
 warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch ended")
 
 
-def _readable_waveforms(manifest: Manifest, sample_rate: int, limit: int):
-    for utt in itertools.islice(manifest.utterances, limit):
+def _stats_waveforms(manifest: Manifest, features: FeatureConfig) -> Iterator[torch.Tensor]:
+    """The readable waveforms of (a prefix of) the training manifest that normalization statistics come from."""
+    for utt in itertools.islice(manifest.utterances, features.stats_max_utterances):
         try:
-            yield utt.audio.load(sample_rate)
+            yield utt.audio.load(features.sample_rate)
         except AudioError as e:
             log.warning("normalization statistics: skipping %s", e)
-
-
-def feature_stats(manifest: Manifest, features: FeatureConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-bin mean/std of log-mel frames over (a prefix of) the training manifest."""
-    waves = _readable_waveforms(manifest, features.sample_rate, features.stats_max_utterances)
-    return compute_stats(LogMel(features), waves)
 
 
 def _labeled(
@@ -171,7 +166,7 @@ def train(
         config.features, config.model, tokenizer, config.optim, config.augment, config.compile, record=resolved
     )
     if base is None:
-        module.recognizer.frontend.set_stats(*feature_stats(train_manifest, features))
+        module.recognizer.frontend.fit_stats(_stats_waveforms(train_manifest, features))
     else:
         init_weights(module.recognizer, base, config.init_from, same_tokenizer=tokenizer is base.tokenizer)
     speeds = list(augment.speed_perturb)

@@ -70,3 +70,12 @@ def test_gated_utterance_statistics_ignore_surrounding_silence():
     assert (alone - within).abs().mean() > 1.0
     with pytest.raises(ValueError, match="norm_gate_db"):
         FeatureConfig(utterance_norm=True, norm_gate_db=-40)
+
+
+def test_a_frontend_fits_its_statistics_to_its_own_frames():
+    frontend = Frontend(FeatureConfig())
+    waves = [torch.randn(8000) * s for s in (0.1, 1.0, 3.0)]
+    frontend.fit_stats(iter(waves))  # a stream, read once
+    lengths = torch.tensor([8000] * 3)
+    feats, frames = frontend(torch.stack(waves), lengths)
+    assert feats.mean((0, 1)).abs().max() < 1e-3 and (feats.flatten(0, 1).std(0) - 1).abs().max() < 1e-2
