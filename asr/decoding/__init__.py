@@ -7,7 +7,7 @@ from asr.config import check_decoder
 from asr.decoding.base import Decoder, Hypothesis
 from asr.decoding.beam import BeamSearchDecoder, BeamSearchOptions, DecoderFileError, write_lexicon
 from asr.decoding.greedy import GreedyConfig, GreedyDecoder
-from asr.decoding.words import Word, words_from_alignment
+from asr.decoding.words import words_from_alignment
 from asr.text.tokenizer import Tokenizer
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "GreedyConfig",
     "GreedyDecoder",
     "Hypothesis",
-    "Word",
     "build_decoder",
     "words_from_alignment",
     "write_lexicon",
