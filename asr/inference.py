@@ -225,7 +225,7 @@ class Transcriber:
         batch: list[tuple[_Assembly, Window, torch.Tensor]] = []
         for file in tqdm(files, desc="transcribing", unit="file", disable=not progress):
             try:
-                for window, wav in self._windows(file):
+                for window, wav in self._read_windows(file):
                     longest = max([wav.numel(), *(w.numel() for _, _, w in batch)]) / self.sample_rate
                     if batch and longest * (len(batch) + 1) > self.max_batch_seconds:
                         self._run(batch)
@@ -237,7 +237,7 @@ class Transcriber:
         self._run(batch)
         yield from _finished(waiting)
 
-    def _windows(self, file: _Assembly) -> Iterator[tuple[Window, torch.Tensor]]:
+    def _read_windows(self, file: _Assembly) -> Iterator[tuple[Window, torch.Tensor]]:
         """A source's planned windows with their audio, read as they are needed; sets the source's duration
         and, where pauses or snapping need them, its frame energies."""
         source = file.source
