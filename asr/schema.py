@@ -26,7 +26,7 @@ from asr.config import CONF_DIR, ConfigError, check_decoder, describe, hydra_err
 from asr.decoding import BeamSearchOptions, GreedyConfig
 from asr.features import FeatureConfig
 from asr.model import ModelConfig
-from asr.text.tokenizer import CharTokenizerConfig, SentencePieceConfig, tokenizer_config
+from asr.text.tokenizer import TOKENIZER_SCHEMAS, tokenizer_config
 
 # Training loggers a config may name (``loggers.NAME={...}``): the Lightning class and the package it needs.
 LOGGERS = {
@@ -73,7 +73,7 @@ class TrainConfig:
 
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
-    tokenizer: Any = field(default_factory=lambda: {"type": "char"})  # CharTokenizerConfig or SentencePieceConfig
+    tokenizer: Any = field(default_factory=lambda: {"type": "char"})  # one of TOKENIZER_SCHEMAS (char, sentencepiece, word)
     data: DataConfig = field(default_factory=DataConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -151,7 +151,7 @@ def register() -> None:
     store = ConfigStore.instance()
     store.store(name="train_schema", node=TrainConfig)
     for group, schemas in (
-        ("tokenizer", {"char": CharTokenizerConfig, "sentencepiece": SentencePieceConfig}),
+        ("tokenizer", TOKENIZER_SCHEMAS),
         ("decoder", {"greedy": GreedyConfig, "beam": BeamSearchOptions}),
     ):
         for name, schema in schemas.items():

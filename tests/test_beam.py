@@ -5,7 +5,7 @@ import torch
 
 from asr.decoding import BeamSearchDecoder, BeamSearchOptions, DecoderFileError, GreedyDecoder, build_decoder
 from asr.decoding.beam import write_lexicon
-from asr.text import CharTokenizer, TokenizerError
+from asr.text import CharTokenizer, TokenizerError, WordTokenizer
 
 pytestmark = pytest.mark.usefixtures("flashlight")
 
@@ -145,3 +145,21 @@ def test_config_section_builds_a_beam_decoder():
         build_decoder({**config, "beam_size": "wide"}, TOKENIZER)
     with pytest.raises(ValueError, match=r"^decoder.lm needs decoder=beam \(decoder=greedy takes: type\)"):
         build_decoder({"type": "greedy", "lm": "lm.arpa"}, TOKENIZER)
+
+
+def test_word_labels_with_a_word_lm_and_no_lexicon(word_lm):
+    words = WordTokenizer.build(["bat cat hat"])  # labels: bat 1, cat 2, hat 3
+
+    def frames(*probs: dict[int, float]) -> torch.Tensor:
+        p = torch.full((len(probs), words.vocab_size), 1e-3)
+        for t, frame in enumerate(probs):
+            for label, q in frame.items():
+                p[t, label] = q
+        return (p / p.sum(-1, keepdim=True)).log()[None]
+
+    ambiguous = frames({0: 0.9}, {1: 0.45, 2: 0.55}, {0: 0.9}, {3: 0.9}, {3: 0.9}, {0: 0.9})
+    lengths = torch.tensor([ambiguous.shape[1]])
+    plain = BeamSearchDecoder(words, BeamSearchOptions(beam_size=20)).decode(ambiguous, lengths)[0]
+    assert words.decode(plain.tokens) == "cat hat" and plain.tokens == [2, 3] and plain.frames == [1, 3]
+    scored = BeamSearchDecoder(words, BeamSearchOptions(beam_size=20, lm=str(word_lm))).decode(ambiguous, lengths)
+    assert words.decode(scored[0].tokens) == "bat hat"

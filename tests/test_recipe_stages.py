@@ -23,18 +23,24 @@ def recipes(tmp_path):
         (tmp_path / "data" / name / "test.jsonl").write_text(json.dumps({"audio_filepath": "a.wav", "text": "one"}))
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "asr").write_text(f'#!/usr/bin/env bash\necho "$*" >> {tmp_path / "calls.txt"}\n')
+    # A stand-in that also writes what --summary asks for, so that scripts reading summaries can run.
+    (bin_dir / "asr").write_text(
+        f'#!/usr/bin/env bash\necho "$*" >> {tmp_path / "calls.txt"}\n'
+        'while [ $# -gt 0 ]; do if [ "$1" = --summary ]; then echo \'{"wer": 0.1, "cer": 0.05}\' > "$2"; fi; shift; done\n'
+    )
     (bin_dir / "asr").chmod(0o755)
     return tmp_path
 
 
-def _run(recipes: Path, recipe: str, *args: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+def _run(
+    recipes: Path, recipe: str, *args: str, script: str = "run.sh"
+) -> tuple[subprocess.CompletedProcess, list[str]]:
     """The script's result and the first two words of each ``asr`` call it made."""
     env = {**os.environ, "PATH": f"{recipes / 'bin'}:{os.environ['PATH']}"}
     calls = recipes / "calls.txt"
     calls.unlink(missing_ok=True)
     done = subprocess.run(
-        ["bash", str(recipes / "recipes" / recipe / "run.sh"), *args], capture_output=True, text=True, env=env
+        ["bash", str(recipes / "recipes" / recipe / script), *args], capture_output=True, text=True, env=env
     )
     return done, [" ".join(line.split()[:2]) for line in calls.read_text().splitlines()] if calls.exists() else []
 
@@ -52,7 +58,8 @@ def test_without_stage_options_every_stage_runs_with_the_arguments_as_before(rec
         "transcribe exp/digits/model.pt",
     ]
     lines = (recipes / "calls.txt").read_text().splitlines()
-    assert "--fsdd-dir FSDD" in lines[0] and lines[3].endswith("output_dir=exp/digits trainer.max_epochs=1")
+    assert "--fsdd-dir FSDD --out-dir data/digits --test-speaker jackson --dev-speaker lucas" in lines[0]
+    assert lines[3].startswith("train recipes/digits output_dir=exp/digits") and lines[3].endswith("max_epochs=1")
     assert [line.split("--report ")[-1] for line in lines if "--report" in line] == [
         "exp/digits/report-dev-beam-lm", "exp/digits/report-test-beam-lm"
     ]  # fmt: skip
@@ -73,3 +80,46 @@ def test_a_stage_that_is_not_a_number_is_refused(recipes, args):
     done, calls = _run(recipes, "librispeech", *args)
     assert done.returncode == 2 and calls == []
     assert done.stderr.strip().startswith(f"error: {args[0]} takes a stage number")
+
+
+def test_recipe_options_choose_the_speakers_and_folders(recipes):
+    options = ["--test-speaker", "nicolas", "--dev-speaker", "george", "--data", "D", "--exp", "E"]
+    done, calls = _run(recipes, "digits", "--stop-stage", "3", *options, "--prepare-flite", "false", "FSDD")
+    assert done.returncode == 0, done.stderr
+    assert calls == ["prepare digits", "lm build", "train recipes/digits", *["evaluate E/model.pt"] * 4]
+    lines = (recipes / "calls.txt").read_text().splitlines()
+    assert "--out-dir D --test-speaker nicolas --dev-speaker george" in lines[0]
+    assert "data.train_manifest=[D/train.jsonl,data/digits_flite/train.jsonl] data.val_manifest=D/dev.jsonl" in lines[2]
+    assert all(" D/test.jsonl" in line or " D/dev.jsonl" in line for line in lines[3:])
+
+
+@pytest.mark.parametrize("args", [["--test-speakr", "x"], ["--exp"], ["--exp=E"]])
+def test_an_unknown_or_incomplete_option_is_refused(recipes, args):
+    done, calls = _run(recipes, "digits", *args)
+    assert done.returncode == 2 and calls == []
+    assert done.stderr.startswith("error: ") and args[0] in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_cross_speaker_protocol_runs_each_speaker_once_as_test(recipes):
+    fsdd = recipes / "fsdd"
+    fsdd.mkdir()
+    for name in ("0_amy_0.wav", "1_amy_1.wav", "0_bob_0.wav", "0_cat_0.wav", "readme.txt"):
+        (fsdd / name).touch()
+    done, calls = _run(recipes, "digits", str(fsdd), "trainer.max_epochs=1", script="cross_speaker.sh")
+    assert done.returncode == 0, done.stderr
+    assert calls.count("prepare flite-digits") == 1 and calls.count("train recipes/digits") == 3
+    prepared = [line for line in (recipes / "calls.txt").read_text().splitlines() if line.startswith("prepare digits")]
+    assert [line.split("--test-speaker ")[1] for line in prepared] == ["amy --dev-speaker bob", "bob --dev-speaker cat",
+                                                                      "cat --dev-speaker amy"]
+    table = (recipes / "exp" / "digits_loso" / "table.md").read_text().splitlines()
+    assert [row.split(" | ")[0] for row in table[2:]] == ["| amy", "| bob", "| cat", "| mean of 3", "| worst"]
+    assert table[5].count("**10.00 %**") == 4 and table[5].count("**5.00 %**") == 2
+    done, calls = _run(recipes, "digits", str(fsdd), script="cross_speaker.sh")
+    assert done.returncode == 0 and calls == [] and done.stdout.count("done before, kept") == 3
+
+
+def test_cross_speaker_needs_three_speakers(recipes):
+    (recipes / "fsdd").mkdir()
+    (recipes / "fsdd" / "0_amy_0.wav").touch()
+    done, calls = _run(recipes, "digits", str(recipes / "fsdd"), script="cross_speaker.sh")
+    assert done.returncode == 2 and calls == [] and "3 or more speakers" in done.stderr

@@ -7,12 +7,14 @@ from asr.text import (
     CharTokenizer,
     SentencePieceTokenizer,
     TokenizerError,
+    WordTokenizer,
     build_tokenizer,
     UnspellableError,
     normalize_text,
     tokenizer_from_dict,
 )
 from asr.corpora.digits import DIGIT_WORDS
+from asr.decoding import GreedyDecoder
 from asr.text.numbers import spell_numbers
 
 
@@ -165,9 +167,37 @@ def test_tokenizer_from_config():
     assert isinstance(build_tokenizer({"type": "char"}, SENTENCES), CharTokenizer)
     tok = build_tokenizer({"type": "sentencepiece", "vocab_size": 30, "model_type": "bpe"}, SENTENCES)
     assert isinstance(tok, SentencePieceTokenizer) and tok.vocab_size == 31
+    assert isinstance(build_tokenizer({"type": "word"}, SENTENCES), WordTokenizer)
     with pytest.raises(TokenizerError, match="unknown tokenizer type 'words'"):
         build_tokenizer({"type": "words"}, SENTENCES)
     with pytest.raises(ValueError, match="tokenizer.model_type=char: unknown SentencePiece model_type"):
         build_tokenizer({"type": "sentencepiece", "vocab_size": 30, "model_type": "char"}, SENTENCES)
     with pytest.raises(TokenizerError, match="empty"):
         SentencePieceTokenizer.train(["", " "], vocab_size=30, model_type="unigram")
+
+
+def test_word_tokenizer_round_trip_one_label_per_word():
+    tok = WordTokenizer.build(["one two", "three two one"])
+    assert tok.symbols == ["one", "three", "two"] and tok.vocab_size == 4
+    ids = tok.encode("two three one")
+    assert ids == [3, 2, 1] and tok.decode([0, *ids, 0, 0]) == "two three one"
+    assert tok.separator_id is None and all(tok.starts_word(i) for i in ids) and not tok.starts_word(0)
+    again = tokenizer_from_dict(tok.to_dict())
+    assert isinstance(again, WordTokenizer) and again.symbols == tok.symbols
+
+
+def test_word_tokenizer_names_words_outside_the_vocabulary():
+    tok = WordTokenizer.build(["one two"])
+    with pytest.raises(TokenizerError, match=r"words outside the vocabulary: \['owe', 'tree'\]"):
+        tok.encode("one tree owe")
+    with pytest.raises(TokenizerError, match="empty"):
+        WordTokenizer.build([" "])
+
+
+def test_any_output_of_a_word_model_is_a_sequence_of_training_words():
+    tok = WordTokenizer.build(["oh one two three four five six seven eight nine zero"])
+    torch.manual_seed(0)
+    log_probs = torch.randn(4, 50, tok.vocab_size).log_softmax(-1)
+    for hyp in GreedyDecoder().decode(log_probs, torch.full((4,), 50)):
+        words = tok.decode(hyp.tokens).split()
+        assert words and set(words) <= set(tok.symbols)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 from asr.config import ConfigError, check_type
 from asr.decoding.base import Hypothesis
 from asr.outputs import atomic_write
-from asr.text.tokenizer import Tokenizer, TokenizerError
+from asr.text.tokenizer import Tokenizer, TokenizerError, WordTokenizer
 
 BLANK_TOKEN = "-"
 WORD_TOKEN = "|"
@@ -88,12 +88,18 @@ class BeamSearchOptions:
 
 
 def flashlight_tokens(tokenizer: Tokenizer) -> list[str]:
-    """Flashlight's token list in our id order: the blank becomes ``-`` and the space ``|``."""
-    if " " not in tokenizer.symbols:
-        raise TokenizerError("beam search needs a tokenizer with a space symbol to separate words")
+    """Flashlight's token list in our id order: the blank becomes ``-`` and the space ``|``.
+
+    Word labels have no space between them; flashlight still needs a separator, so
+    ``|`` is appended after the model's labels, an id the model never emits.
+    """
     clashes = {BLANK_TOKEN, WORD_TOKEN} & set(tokenizer.symbols)
     if clashes:
         raise TokenizerError(f"tokenizer symbols {sorted(clashes)} are reserved by the flashlight decoder")
+    if isinstance(tokenizer, WordTokenizer):
+        return [BLANK_TOKEN, *tokenizer.symbols, WORD_TOKEN]
+    if " " not in tokenizer.symbols:
+        raise TokenizerError("beam search needs a tokenizer with a space symbol to separate words")
     return [BLANK_TOKEN] + [WORD_TOKEN if s == " " else s for s in tokenizer.symbols]
 
 
@@ -236,6 +242,7 @@ class BeamSearchDecoder:
         tokens = flashlight_tokens(tokenizer)
         self.space = tokens.index(WORD_TOKEN)
         self.spellings = read_lexicon(options.lexicon, tokens) if options.lexicon else None
+        self.separates_words = tokenizer.separator_id is not None  # word labels need no separator between them
         try:
             self._decoder = ctc_decoder(
                 lexicon=options.lexicon,
@@ -275,7 +282,7 @@ class BeamSearchDecoder:
         first = next((i for i, t in enumerate(tokens) if t != self.space), len(tokens))
         last = max((i + 1 for i, t in enumerate(tokens) if t != self.space), default=first)
         tokens, frames = tokens[first:last], frames[first:last]
-        if self.spellings is not None:
+        if self.spellings is not None and self.separates_words:
             for i in reversed(_word_breaks(tokens, hyp.words, self.spellings, self.space)):
                 tokens.insert(i, self.space)
                 frames.insert(i, frames[i])

@@ -6,6 +6,7 @@ from asr.text.tokenizer import (
     SentencePieceTokenizer,
     Tokenizer,
     TokenizerError,
+    WordTokenizer,
     build_tokenizer,
     tokenizer_from_dict,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "Tokenizer",
     "TokenizerError",
     "UnspellableError",
+    "WordTokenizer",
     "build_tokenizer",
     "normalize_text",
     "tokenizer_from_dict",

@@ -156,7 +156,58 @@ class SentencePieceTokenizer:
         return {"kind": self.kind, "model_proto": self.model_proto}
 
 
-Tokenizer = CharTokenizer | SentencePieceTokenizer
+class WordTokenizer:
+    """Whole words of the training text, one label each: for closed vocabularies (digits, commands).
+
+    CTC over words cannot misspell: every output is a training word. Words are
+    joined by a space, which is not a label.
+    """
+
+    kind = "word"
+    separator_id = None
+
+    def __init__(self, symbols: Iterable[str]):
+        self.symbols = list(symbols)
+        if len(set(self.symbols)) != len(self.symbols) or any(not s or s.split() != [s] for s in self.symbols):
+            raise TokenizerError(f"word vocabulary must be distinct words without spaces: {self.symbols!r}")
+        self._ids = {s: i + 1 for i, s in enumerate(self.symbols)}
+
+    @classmethod
+    def build(cls, texts: Iterable[str]) -> WordTokenizer:
+        """Vocabulary of every word in ``texts`` (already normalized), sorted."""
+        words = set()
+        for text in texts:
+            words.update(text.split())
+        if not words:
+            raise TokenizerError("cannot build a word vocabulary from empty training text")
+        return cls(sorted(words))
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of output classes, blank included."""
+        return len(self.symbols) + 1
+
+    def starts_word(self, token: int) -> bool:
+        """Every label is a word of its own."""
+        return 0 < token <= len(self.symbols)
+
+    def encode(self, text: str) -> list[int]:
+        try:
+            return [self._ids[w] for w in text.split()]
+        except KeyError:
+            unknown = sorted({w for w in text.split() if w not in self._ids})
+            raise TokenizerError(f"words outside the vocabulary: {unknown[:10]}") from None
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text of label ids (blank and unknown ids are ignored)."""
+        n = len(self.symbols)
+        return " ".join(self.symbols[i - 1] for i in ids if 0 < i <= n)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "symbols": list(self.symbols)}
+
+
+Tokenizer = CharTokenizer | SentencePieceTokenizer | WordTokenizer
 
 
 @dataclass
@@ -186,25 +237,40 @@ class SentencePieceConfig:
             )
 
 
-TOKENIZER_SCHEMAS = {"char": CharTokenizerConfig, "sentencepiece": SentencePieceConfig}
+@dataclass
+class WordTokenizerConfig:
+    """The ``tokenizer`` config section for whole words of the training text (conf/tokenizer/word.yaml)."""
+
+    type: str = "word"
+
+    def __post_init__(self) -> None:
+        check_type("tokenizer", self.type, "word")
 
 
-def tokenizer_config(values: Mapping[str, Any]) -> CharTokenizerConfig | SentencePieceConfig:
+TokenizerConfig = CharTokenizerConfig | SentencePieceConfig | WordTokenizerConfig
+TOKENIZER_SCHEMAS: dict[str, type] = {
+    "char": CharTokenizerConfig,
+    "sentencepiece": SentencePieceConfig,
+    "word": WordTokenizerConfig,
+}
+
+
+def tokenizer_config(values: Mapping[str, Any]) -> TokenizerConfig:
     """A ``tokenizer`` section checked against its type's schema."""
     kind = values.get("type", CharTokenizer.kind)
     if kind not in TOKENIZER_SCHEMAS:
-        raise TokenizerError(f"unknown tokenizer type {kind!r} (use 'char' or 'sentencepiece')")
+        raise TokenizerError(f"unknown tokenizer type {kind!r} (use one of {', '.join(TOKENIZER_SCHEMAS)})")
     return structured(TOKENIZER_SCHEMAS[kind], values, "tokenizer.")
 
 
-def build_tokenizer(
-    config: CharTokenizerConfig | SentencePieceConfig | Mapping[str, Any], texts: Iterable[str]
-) -> Tokenizer:
+def build_tokenizer(config: TokenizerConfig | Mapping[str, Any], texts: Iterable[str]) -> Tokenizer:
     """The tokenizer the ``tokenizer`` config section asks for, built from normalized training ``texts``."""
     if isinstance(config, Mapping):
         config = tokenizer_config(config)
     if isinstance(config, SentencePieceConfig):
         return SentencePieceTokenizer.train(texts, config.vocab_size, config.model_type)
+    if isinstance(config, WordTokenizerConfig):
+        return WordTokenizer.build(texts)
     return CharTokenizer.build(texts)
 
 
@@ -215,4 +281,6 @@ def tokenizer_from_dict(data: dict[str, Any]) -> Tokenizer:
         return CharTokenizer(data["symbols"])
     if kind == SentencePieceTokenizer.kind:
         return SentencePieceTokenizer(data["model_proto"])
+    if kind == WordTokenizer.kind:
+        return WordTokenizer(data["symbols"])
     raise TokenizerError(f"unknown tokenizer kind {kind!r}")
