@@ -1,0 +1,68 @@
+"""The leave-one-speaker-out table of recipes/digits/cross_speaker.sh: WER and CER per fold, greedy and
+beam + LM, on the test and dev speakers, with the mean and the worst fold, as Markdown.
+
+Reads each fold folder's ``fold.json`` (speakers, wall time) and the ``{dev,test}-{greedy,beam-lm}.json``
+summaries that ``asr evaluate --summary`` wrote there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+COLUMNS = [
+    ("test", "greedy", "wer"),
+    ("test", "beam-lm", "wer"),
+    ("test", "greedy", "cer"),
+    ("test", "beam-lm", "cer"),
+    ("dev", "greedy", "wer"),
+    ("dev", "beam-lm", "wer"),
+]
+
+
+def fold_row(folder: Path) -> tuple[dict, list[float]]:
+    """A fold's ``fold.json`` and its numbers in COLUMNS order (percent)."""
+    fold = json.loads((folder / "fold.json").read_text())
+    values = []
+    for split, decoder, rate in COLUMNS:
+        summary = json.loads((folder / f"{split}-{decoder}.json").read_text())
+        values.append(100 * summary[rate])
+    return fold, values
+
+
+def table(folders: list[Path]) -> str:
+    """The Markdown table, one row per fold, then the mean and the worst fold of each column."""
+    header = "| test speaker | dev speaker | " + " | ".join(f"{s} {r.upper()} {d}" for s, d, r in COLUMNS)
+    lines = [header + " | minutes |", "|" + " --- |" * (len(COLUMNS) + 3)]
+    rows = [fold_row(f) for f in folders]
+    for fold, values in rows:
+        cells = " | ".join(f"{v:.2f} %" for v in values)
+        lines.append(f"| {fold['test_speaker']} | {fold['dev_speaker']} | {cells} | {fold['wall_seconds'] / 60:.1f} |")
+    columns = list(zip(*(values for _, values in rows)))
+    mean = " | ".join(f"**{sum(c) / len(c):.2f} %**" for c in columns)
+    worst = " | ".join(f"{max(c):.2f} % ({rows[c.index(max(c))][0]['test_speaker']})" for c in columns)
+    minutes = sum(fold["wall_seconds"] for fold, _ in rows) / 60
+    lines += [f"| mean of {len(rows)} | | {mean} | {minutes:.1f} in all |", f"| worst | | {worst} | |"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path, help="exp/digits_loso: one folder per fold")
+    args = parser.parse_args(argv)
+    folders = sorted(p.parent for p in args.out_dir.glob("*/fold.json"))
+    if not folders:
+        print(f"error: {args.out_dir}: no finished fold (*/fold.json)", file=sys.stderr)
+        return 2
+    try:
+        print(table(folders))
+    except (OSError, ValueError, KeyError) as e:
+        print(f"error: {args.out_dir}: a fold's summary is missing or malformed: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
