@@ -111,3 +111,17 @@ def test_end_in_sound_stops_at_the_next_word():
     one, two = snap_to_speech(words, quiet, 0.01)
     assert one.end == pytest.approx(0.31)  # the sound goes on: up to the next word's start, no further
     assert two.end == pytest.approx(0.50)  # the last word: to where the sound stops
+
+
+def test_word_labels_are_words_of_their_own():
+    from asr.text import WordTokenizer
+
+    words = WordTokenizer.build(["one two three"])  # labels: one 1, three 2, two 3
+    log_probs = torch.full((8, words.vocab_size), -20.0)
+    log_probs[:, 0] = 0.0
+    for frame, label in ((1, 3), (2, 3), (5, 1)):  # "two" on frames 1-2, "one" on frame 5
+        log_probs[frame] = -20.0
+        log_probs[frame, label] = 0.0
+    timed = words_from_alignment(log_probs, decoded(log_probs), words, SPF, frame_offset=0.0)
+    assert [w.word for w in timed] == ["two", "one"]
+    assert [t for w in timed for t in (w.start, w.end)] == pytest.approx([0.04, 0.12, 0.2, 0.24])
