@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from asr.decoding import BeamSearchDecoder, BeamSearchOptions, DecoderFileError, GreedyDecoder, build_decoder
-from asr.decoding.beam import write_lexicon
+from asr.decoding.beam import _spelled_path, write_lexicon
 from asr.text import CharTokenizer, TokenizerError, WordTokenizer
 
 pytestmark = pytest.mark.usefixtures("flashlight")
@@ -163,3 +163,15 @@ def test_word_labels_with_a_word_lm_and_no_lexicon(word_lm):
     assert words.decode(plain.tokens) == "cat hat" and plain.tokens == [2, 3] and plain.frames == [1, 3]
     scored = BeamSearchDecoder(words, BeamSearchOptions(beam_size=20, lm=str(word_lm))).decode(ambiguous, lengths)
     assert words.decode(scored[0].tokens) == "bat hat"
+
+
+def test_a_lexicon_path_is_rebuilt_to_spell_its_words():
+    # Flashlight's path for "bat tat": the doubled "t" of "tat" came on adjacent frames (collapsed), and no
+    # separator between the words; the tokens must spell the words, each token with a frame.
+    ids = {s: i + 1 for i, s in enumerate(TOKENIZER.symbols)}
+    spellings = {"bat": [[ids["b"], ids["a"], ids["t"]]], "tat": [[ids["t"], ids["a"], ids["t"]]]}
+    path = [ids[c] for c in "bata"] + [ids["t"]]
+    tokens, frames = _spelled_path(path, [1, 2, 3, 5, 7], ["bat", "tat"], spellings, ids[" "])
+    assert TOKENIZER.decode(tokens) == "bat tat" and frames == [1, 2, 3, 5, 5, 5, 7]
+    # a word without a spelling (<unk>) leaves the path as it was
+    assert _spelled_path(path, [1, 2, 3, 5, 7], ["<unk>"], spellings, ids[" "]) == (path, [1, 2, 3, 5, 7])

@@ -215,22 +215,37 @@ def _language_model(path: str | None, tokens: list[str], lexicon: str | None) ->
     return kenlm(path, dictionary(tokens))
 
 
-def _word_breaks(tokens: list[int], words: list[str], spellings: dict[str, list[list[int]]], space: int) -> list[int]:
-    """Positions of tokens starting a word straight after another word, with no separator between.
+def _spelled_path(
+    tokens: list[int], frames: list[int], words: list[str], spellings: dict[str, list[list[int]]], space: int
+) -> tuple[list[int], list[int]]:
+    """The tokens and frames of a lexicon search's path, rebuilt so that they spell its words.
 
-    The lexicon search may join two words without a ``|``; the text needs one.
+    Flashlight returns the words it formed and the frame path behind them, whose
+    tokens can differ from the words' spellings: two words joined with no ``|``
+    between them, or a doubled letter emitted on adjacent frames with no blank,
+    which the path collapses (``thre`` for ``three``). The text must be the words,
+    so the tokens are their spellings with one separator between words; a token
+    keeps the frame of the path token it matches, a letter missing from the path
+    the frame before it. A word with no spelling (``<unk>``) leaves the path as it is.
     """
-    breaks, i = [], 0
+    rebuilt, timed, i = [], [], 0
     for k, word in enumerate(words):
+        gap = None
         while i < len(tokens) and tokens[i] == space:
-            i += 1
-        spelled = next((s for s in spellings.get(word, []) if tokens[i : i + len(s)] == s), None)
-        if spelled is None:  # e.g. an <unk> word: leave the tokens as they are
-            return []
-        if k and tokens[i - 1] != space:
-            breaks.append(i)
-        i += len(spelled)
-    return breaks
+            gap, i = frames[i], i + 1
+        if word not in spellings:
+            return tokens, frames
+        spelling = next((s for s in spellings[word] if tokens[i : i + len(s)] == s), spellings[word][0])
+        here = frames[min(i, len(frames) - 1)]
+        if k:
+            rebuilt.append(space)
+            timed.append(here if gap is None else gap)
+        for token in spelling:
+            if i < len(tokens) and tokens[i] == token:
+                here, i = frames[i], i + 1
+            rebuilt.append(token)
+            timed.append(here)
+    return rebuilt, timed
 
 
 class BeamSearchDecoder:
@@ -283,7 +298,5 @@ class BeamSearchDecoder:
         last = max((i + 1 for i, t in enumerate(tokens) if t != self.space), default=first)
         tokens, frames = tokens[first:last], frames[first:last]
         if self.spellings is not None and self.separates_words:
-            for i in reversed(_word_breaks(tokens, hyp.words, self.spellings, self.space)):
-                tokens.insert(i, self.space)
-                frames.insert(i, frames[i])
+            tokens, frames = _spelled_path(tokens, frames, hyp.words, self.spellings, self.space)
         return Hypothesis(tokens, frames, float(hyp.score))
