@@ -86,11 +86,11 @@ def test_recipe_options_choose_the_speakers_and_folders(recipes):
     options = ["--test-speaker", "nicolas", "--dev-speaker", "george", "--data", "D", "--exp", "E"]
     done, calls = _run(recipes, "digits", "--stop-stage", "3", *options, "--prepare-flite", "false", "FSDD")
     assert done.returncode == 0, done.stderr
-    assert calls == ["prepare digits", "lm build", "train recipes/digits", *["evaluate E/model.pt"] * 4]
+    assert calls == ["prepare digits", "lm build", "train recipes/digits", "plot E", *["evaluate E/model.pt"] * 4]
     lines = (recipes / "calls.txt").read_text().splitlines()
     assert "--out-dir D --test-speaker nicolas --dev-speaker george" in lines[0]
     assert "data.train_manifest=[D/train.jsonl,data/digits_flite/train.jsonl] data.val_manifest=D/dev.jsonl" in lines[2]
-    assert all(" D/test.jsonl" in line or " D/dev.jsonl" in line for line in lines[3:])
+    assert all(" D/test.jsonl" in line or " D/dev.jsonl" in line for line in lines[4:])
 
 
 @pytest.mark.parametrize("args", [["--test-speakr", "x"], ["--exp"], ["--exp=E"]])

@@ -35,17 +35,28 @@ def fold_row(folder: Path) -> tuple[dict, list[float]]:
 def table(folders: list[Path]) -> str:
     """The Markdown table, one row per fold, then the mean and the worst fold of each column."""
     header = "| test speaker | dev speaker | " + " | ".join(f"{s} {r.upper()} {d}" for s, d, r in COLUMNS)
-    lines = [header + " | minutes |", "|" + " --- |" * (len(COLUMNS) + 3)]
+    lines = [header + " | minutes | error reports |", "|" + " --- |" * (len(COLUMNS) + 4)]
     rows = [fold_row(f) for f in folders]
-    for fold, values in rows:
+    for folder, (fold, values) in zip(folders, rows):
         cells = " | ".join(f"{v:.2f} %" for v in values)
-        lines.append(f"| {fold['test_speaker']} | {fold['dev_speaker']} | {cells} | {fold['wall_seconds'] / 60:.1f} |")
+        minutes = fold["wall_seconds"] / 60
+        lines.append(f"| {fold['test_speaker']} | {fold['dev_speaker']} | {cells} | {minutes:.1f} | {_reports(folder)} |")
     columns = list(zip(*(values for _, values in rows)))
     mean = " | ".join(f"**{sum(c) / len(c):.2f} %**" for c in columns)
     worst = " | ".join(f"{max(c):.2f} % ({rows[c.index(max(c))][0]['test_speaker']})" for c in columns)
     minutes = sum(fold["wall_seconds"] for fold, _ in rows) / 60
-    lines += [f"| mean of {len(rows)} | | {mean} | {minutes:.1f} in all |", f"| worst | | {worst} | |"]
+    lines += [f"| mean of {len(rows)} | | {mean} | {minutes:.1f} in all | |", f"| worst | | {worst} | | |"]
     return "\n".join(lines)
+
+
+def _reports(folder: Path) -> str:
+    """Links to the fold's ``asr evaluate --report`` pages (beam + LM), relative to the table beside the folds."""
+    links = []
+    for split in ("test", "dev"):
+        page = folder / f"report-{split}-beam-lm" / "report.md"
+        if page.is_file():
+            links.append(f"[{split}]({folder.name}/{page.parent.name}/report.md)")
+    return ", ".join(links)
 
 
 def main(argv: list[str] | None = None) -> int:
