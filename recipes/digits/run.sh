@@ -38,7 +38,7 @@ fi
 if run_stage 3 "evaluate"; then
   for split in dev test; do
     echo "== $split, greedy"
-    asr evaluate "$exp/model.pt" "$data/$split.jsonl" --summary "$exp/$split-greedy.json"
+    asr evaluate "$exp/model.pt" "$data/$split.jsonl" decoder=greedy --summary "$exp/$split-greedy.json"
     echo "== $split, beam search with lexicon and 3-gram LM"
     asr evaluate "$exp/model.pt" "$data/$split.jsonl" "${BEAM[@]}" --summary "$exp/$split-beam-lm.json" \
       --per-utterance "$exp/eval-$split-beam-lm.jsonl" --report "$exp/report-$split-beam-lm"
