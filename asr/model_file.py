@@ -111,15 +111,21 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
 
 
 def decoder_settings(section: Any) -> dict[str, Any]:
-    """The part of a decoder config a model file carries: the decoder type and its numbers. Resources
-    (``lm``, ``lexicon``) are paths on the machine that trained it; they come from the command line."""
+    """The part of a decoder config a model file carries: the decoder type, its numbers and word lists
+    (``words``). Resources (``lm``, ``lexicon``) are paths on the machine that trained it; they come from
+    the command line."""
     if not isinstance(section, dict):
         return {}
     return {
         key: value
         for key, value in section.items()
         if isinstance(key, str)
-        and ((key == "type" and isinstance(value, str)) or value is None or isinstance(value, (bool, int, float)))
+        and (
+            (key == "type" and isinstance(value, str))
+            or value is None
+            or isinstance(value, (bool, int, float))
+            or (isinstance(value, list) and all(isinstance(word, str) for word in value))
+        )
     }
 
 

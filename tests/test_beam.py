@@ -175,3 +175,23 @@ def test_a_lexicon_path_is_rebuilt_to_spell_its_words():
     assert TOKENIZER.decode(tokens) == "bat tat" and frames == [1, 2, 3, 5, 5, 5, 7]
     # a word without a spelling (<unk>) leaves the path as it was
     assert _spelled_path(path, [1, 2, 3, 5, 7], ["<unk>"], spellings, ids[" "]) == (path, [1, 2, 3, 5, 7])
+
+
+def test_a_word_list_constrains_the_search_as_a_lexicon_file_does(lexicon):
+    log_probs = emissions("b", {"c": 0.5, "a": 0.4}, "t", " ", "h", "a", "t", "-", "c", "a", "t")
+    assert text(beam(words=["bat", "cat", "hat"]), log_probs) == text(beam(lexicon=str(lexicon)), log_probs)
+    assert text(beam(words=["bat", "cat", "hat"]), log_probs) == "bat hat cat"
+
+
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        ({"words": []}, ValueError, "decoder.words: give a non-empty list"),
+        ({"words": ["bat"], "lexicon": "LEXICON"}, ValueError, "not both"),
+        ({"words": ["bat", "dog"]}, TokenizerError, r"cannot spell these lexicon words with the tokenizer: \['dog'\]"),
+    ],
+)
+def test_bad_word_lists_are_named(lexicon, options, error, message):
+    options = {k: str(lexicon) if v == "LEXICON" else v for k, v in options.items()}
+    with pytest.raises(error, match=message):
+        beam(**options)

@@ -85,6 +85,17 @@ def test_decoder_resources_stored_in_a_model_file_are_never_read(tmp_path):
     assert type(transcriber.decoder).__name__ == "BeamSearchDecoder"
 
 
+def test_a_model_file_can_carry_a_word_list_as_its_default_search(tmp_path, flashlight):
+    from asr.inference import Transcriber
+
+    payload = _payload()
+    payload["config"]["decoder"] = {"type": "beam", "words": ["one", "two"], "beam_size": 8}
+    torch.save(payload, tmp_path / "m.pt")
+    assert load_model(tmp_path / "m.pt").config["decoder"] == {"type": "beam", "words": ["one", "two"], "beam_size": 8}
+    transcriber = Transcriber.from_file(tmp_path / "m.pt", device="cpu")
+    assert transcriber.decoder.options.words == ["one", "two"] and transcriber.decoder.spellings.keys() == {"one", "two"}
+
+
 @pytest.mark.parametrize(
     "damage, message",
     [

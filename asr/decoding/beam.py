@@ -5,7 +5,9 @@ blank (id 0) and space map to them, so flashlight's token ids are our ids.
 
 Without a lexicon the search is over tokens and an LM scores tokens (a
 character LM whose "words" are characters and ``|``). With a lexicon the search
-only forms lexicon words and the LM scores words. Lexicon lines spell a word
+only forms lexicon words and the LM scores words; the lexicon is a file, or a list
+of words (``decoder.words``) spelled with the model's tokens, which a model file
+can carry as its default decoder. Lexicon lines spell a word
 with tokens and no trailing ``|`` (``three t h r e e``): the model emits no space
 after the last word, and flashlight drops a final word whose spelling demands one.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +27,7 @@ import torch
 
 if TYPE_CHECKING:
     from flashlight.lib.text.decoder.kenlm import KenLM
-    from torchaudio.models.decoder import CTCHypothesis
+    from torchaudio.models.decoder import CTCDecoder, CTCHypothesis
 
 from asr.config import ConfigError, check_type
 from asr.decoding.base import Hypothesis
@@ -75,6 +78,7 @@ class BeamSearchOptions:
     unk_score: float = -math.inf  # score of a word outside the lexicon; -inf forbids them
     sil_score: float = 0.0  # score of a word separator
     lexicon: str | None = None  # file of "word w o r d" lines; None: lexicon-free (an LM then scores tokens)
+    words: list[str] | None = None  # the only words to output, spelled with the model's tokens (kept in model files)
     nbest: int = 1  # hypotheses kept per utterance (decode returns the best)
 
     def __post_init__(self) -> None:
@@ -83,6 +87,10 @@ class BeamSearchOptions:
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
                 raise DecoderFileError(f"decoder.{name}={path}: no such file")
+        if self.words is not None and (self.lexicon is not None or not self.words):
+            raise ConfigError(
+                "decoder.words: give a non-empty list of words, or decoder.lexicon (a file), not both"
+            )
         if self.beam_size < 1 or self.nbest < 1:
             raise ConfigError(f"decoder.beam_size={self.beam_size}, decoder.nbest={self.nbest}: expected 1 or more")
 
@@ -248,37 +256,47 @@ def _spelled_path(
     return rebuilt, timed
 
 
+def _flashlight_decoder(tokens: list[str], lexicon: str | None, options: BeamSearchOptions) -> CTCDecoder:
+    """torchaudio's flashlight decoder over ``tokens``, with ``lexicon`` (a file) and the options' LM."""
+    ctc_decoder, _, _ = _flashlight()
+    try:
+        return ctc_decoder(
+            lexicon=lexicon,
+            tokens=tokens,
+            lm=_language_model(options.lm, tokens, lexicon),
+            nbest=options.nbest,
+            beam_size=options.beam_size,
+            beam_size_token=options.beam_size_token,
+            beam_threshold=options.beam_threshold,
+            lm_weight=options.lm_weight,
+            word_score=options.word_score,
+            unk_score=options.unk_score,
+            sil_score=options.sil_score,
+            blank_token=BLANK_TOKEN,
+            sil_token=WORD_TOKEN,
+        )
+    except RuntimeError as e:  # KenLM's load errors surface as RuntimeError
+        if not options.lm:
+            raise
+        why = " ".join(line.strip() for line in str(e).splitlines() if line.strip())  # KenLM's whole message
+        raise DecoderFileError(f"{options.lm}: cannot load language model: {why}") from e
+
+
 class BeamSearchDecoder:
     """CTC prefix beam search (flashlight), with an optional n-gram LM and lexicon; see ``BeamSearchOptions``."""
 
     def __init__(self, tokenizer: Tokenizer, options: BeamSearchOptions | None = None):
         self.options = options = options or BeamSearchOptions()
-        ctc_decoder, _, _ = _flashlight()
         tokens = flashlight_tokens(tokenizer)
         self.space = tokens.index(WORD_TOKEN)
-        self.spellings = read_lexicon(options.lexicon, tokens) if options.lexicon else None
         self.separates_words = tokenizer.separator_id is not None  # word labels need no separator between them
-        try:
-            self._decoder = ctc_decoder(
-                lexicon=options.lexicon,
-                tokens=tokens,
-                lm=_language_model(options.lm, tokens, options.lexicon),
-                nbest=options.nbest,
-                beam_size=options.beam_size,
-                beam_size_token=options.beam_size_token,
-                beam_threshold=options.beam_threshold,
-                lm_weight=options.lm_weight,
-                word_score=options.word_score,
-                unk_score=options.unk_score,
-                sil_score=options.sil_score,
-                blank_token=BLANK_TOKEN,
-                sil_token=WORD_TOKEN,
-            )
-        except RuntimeError as e:  # KenLM's load errors surface as RuntimeError
-            if not options.lm:
-                raise
-            why = " ".join(line.strip() for line in str(e).splitlines() if line.strip())  # KenLM's whole message
-            raise DecoderFileError(f"{options.lm}: cannot load language model: {why}") from e
+        with tempfile.TemporaryDirectory() as scratch:  # flashlight reads a lexicon only from a file
+            lexicon = options.lexicon
+            if options.words is not None:
+                lexicon = os.path.join(scratch, "lexicon.txt")
+                write_lexicon(options.words, tokenizer, lexicon)
+            self.spellings = read_lexicon(lexicon, tokens) if lexicon else None
+            self._decoder = _flashlight_decoder(tokens, lexicon, options)
 
     def decode(self, log_probs: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
         """Best hypothesis for each utterance of a (B, T, V) batch of CTC log-probabilities."""
