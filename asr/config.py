@@ -139,7 +139,7 @@ def _decoder_key_message(kind: str, key: str) -> str:
 
 def hydra_error_line(error: Exception) -> str:
     """One line for an error Hydra raised while composing a config from its files and overrides."""
-    cause = error.__cause__
+    cause = error.__cause__ or error.__context__  # Hydra re-raises OmegaConf errors without "from"
     if isinstance(cause, OmegaConfBaseException) and getattr(cause, "full_key", None):
         return describe(cause)
     missing = getattr(error, "missing_cfg_file", None)

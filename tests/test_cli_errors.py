@@ -55,11 +55,12 @@ def test_bad_override_stops_before_any_manifest_is_read(tmp_path):
         ([DIGITS], "error: data.train_manifest: no such manifest data/digits/train.jsonl (prepare the corpus"),
         ([DIGITS, "model.hidden_size=abc"], "error: model.hidden_size: Value 'abc' of type 'str' could not be"),
         ([DIGITS, "model.hiden_size=8"], "error: model.hiden_size: unknown key (ModelConfig takes: subsampling, "),
-        ([DIGITS, "decoder.lm=lm.arpa"], "error: decoder.lm needs decoder=beam (decoder=greedy takes: type)"),
+        ([DIGITS, "decoder.lm=lm.arpa"], "error: decoder.lm=lm.arpa: no such file"),
+        ([DIGITS, "decoder=greedy"], "error: decoder.words needs decoder=beam (decoder=greedy takes: type)"),
         ([DIGITS, "decoder=beem"], "error: decoder=beem: no such decoder (available: beam, greedy)"),
         ([DIGITS, "tokenizer.vocab_size=64"], "error: tokenizer.vocab_size: unknown key (CharTokenizerConfig takes"),
         ([DIGITS, "+loggers.comet={}"], "error: loggers.comet: unknown logger (available: tensorboard, csv, "),
-        ([DIGITS, "decoder.type=beam"], "error: decoder.type=beam: this is the greedy schema; choose another with "),
+        ([DIGITS, "decoder.type=greedy"], "error: decoder.type=greedy: this is the beam schema; choose another with "),
     ],
 )
 def test_train_config_mistakes(args, message, capsys, monkeypatch, tmp_path):
