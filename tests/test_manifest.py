@@ -82,11 +82,13 @@ def test_a_row_is_an_audio_span_a_segment_read_for_its_duration(tmp_path):
     rows = [
         {"audio_filepath": "a.wav", "duration": 1.5, "text": "one"},
         {"audio_filepath": "a.wav", "duration": 0.5, "offset": 2.0, "text": "two"},
+        {"audio_filepath": "a.wav", "duration": 0.5, "offset": 0, "text": "one"},  # a segment at the start
         {"audio_filepath": "s.tar", "duration": 1.0, "text": "three", "archive_offset": 512, "archive_size": 100},
     ]
     write_manifest(tmp_path / "m.jsonl", rows)
-    whole, segment, member = (u.audio for u in read_manifest(tmp_path / "m.jsonl").utterances)
+    whole, segment, first, member = (u.audio for u in read_manifest(tmp_path / "m.jsonl").utterances)
     audio, tar = str(tmp_path / "a.wav"), str(tmp_path / "s.tar")
     assert whole == AudioSource(audio)  # a whole file is read to its end: its manifest duration may be rounded
     assert segment == AudioSource(audio, offset=2.0, duration=0.5)
+    assert first == AudioSource(audio, offset=0.0, duration=0.5)  # not read to the end of the file
     assert member == AudioSource(tar, byte_range=(512, 100))

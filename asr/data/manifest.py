@@ -78,10 +78,10 @@ def _parse_row(row: Any, base: Path) -> Utterance:
     if not duration > 0 or offset < 0:
         raise ValueError(f"bad duration {duration} or offset {offset}")
     words = _words(row.get("words"))
-    # a segment is read for its duration; a whole file or shard member to its end (its duration may be rounded)
-    audio = AudioSource(
-        str(base / path) if not os.path.isabs(path) else path, offset, duration if offset else None, _byte_range(row)
-    )
+    # a segment (a row with an offset, 0 included) is read for its duration; a whole file or shard member to
+    # its end (its duration may be rounded)
+    span = duration if "offset" in row else None
+    audio = AudioSource(str(base / path) if not os.path.isabs(path) else path, offset, span, _byte_range(row))
     speaker, id_ = (None if row.get(key) is None else str(row[key]) for key in ("speaker", "id"))
     return Utterance(audio, duration, text, speaker, id_, words)
 
