@@ -22,16 +22,64 @@ class TokenizerError(ValueError):
     """Text cannot be encoded with this tokenizer's vocabulary."""
 
 
-class CharTokenizer:
-    """Characters (letters, apostrophe, space) seen in the training text."""
+class _UnitTokenizer:
+    """A vocabulary of text units (characters or words), one label each: what the two share."""
 
-    kind = "char"
+    kind: str
+    joiner: str  # between units in text: "" for characters, " " for words
+    _unit_name: str  # what a unit is called in messages
 
     def __init__(self, symbols: Iterable[str]):
         self.symbols = list(symbols)
-        if len(set(self.symbols)) != len(self.symbols) or any(len(s) != 1 for s in self.symbols):
-            raise TokenizerError(f"character vocabulary must be distinct single characters: {self.symbols!r}")
+        if len(set(self.symbols)) != len(self.symbols) or not all(self._is_unit(s) for s in self.symbols):
+            raise TokenizerError(f"{self.kind} vocabulary must be distinct {self._unit_name}s: {self.symbols!r}")
         self._ids = {s: i + 1 for i, s in enumerate(self.symbols)}
+
+    @staticmethod
+    def _is_unit(symbol: str) -> bool:
+        raise NotImplementedError
+
+    def _units(self, text: str) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of output classes, blank included."""
+        return len(self.symbols) + 1
+
+    def encode(self, text: str) -> list[int]:
+        units = self._units(text)
+        try:
+            return [self._ids[u] for u in units]
+        except KeyError:
+            unknown = sorted({u for u in units if u not in self._ids})
+            raise TokenizerError(f"{self._unit_name}s outside the vocabulary: {self._show(unknown)}") from None
+
+    def _show(self, units: list[str]) -> str:
+        return repr(self.joiner.join(units))
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text of label ids (blank and unknown ids are ignored)."""
+        n = len(self.symbols)
+        return self.joiner.join(self.symbols[i - 1] for i in ids if 0 < i <= n).strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "symbols": list(self.symbols)}
+
+
+class CharTokenizer(_UnitTokenizer):
+    """Characters (letters, apostrophe, space) seen in the training text."""
+
+    kind = "char"
+    joiner = ""
+    _unit_name = "character"
+
+    @staticmethod
+    def _is_unit(symbol: str) -> bool:
+        return len(symbol) == 1
+
+    def _units(self, text: str) -> list[str]:
+        return list(text)
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> CharTokenizer:
@@ -45,11 +93,6 @@ class CharTokenizer:
         return cls([" ", *sorted(chars)])
 
     @property
-    def vocab_size(self) -> int:
-        """Number of output classes, blank included."""
-        return len(self.symbols) + 1
-
-    @property
     def separator_id(self) -> int | None:
         """The id of the space between words (None when the vocabulary has none)."""
         return self._ids.get(" ")
@@ -58,20 +101,42 @@ class CharTokenizer:
         """Characters never begin a word by themselves: words are split at the separator."""
         return False
 
-    def encode(self, text: str) -> list[int]:
-        try:
-            return [self._ids[c] for c in text]
-        except KeyError:
-            unknown = sorted({c for c in text if c not in self._ids})
-            raise TokenizerError(f"characters outside the vocabulary: {''.join(unknown)!r}") from None
 
-    def decode(self, ids: Iterable[int]) -> str:
-        """Text of label ids (blank and unknown ids are ignored)."""
-        n = len(self.symbols)
-        return "".join(self.symbols[i - 1] for i in ids if 0 < i <= n).strip()
+class WordTokenizer(_UnitTokenizer):
+    """Whole words of the training text, one label each: for closed vocabularies (digits, commands).
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "symbols": list(self.symbols)}
+    CTC over words cannot misspell: every output is a training word. Words are
+    joined by a space, which is not a label.
+    """
+
+    kind = "word"
+    joiner = " "
+    _unit_name = "word"
+    separator_id = None
+
+    @staticmethod
+    def _is_unit(symbol: str) -> bool:
+        return bool(symbol) and symbol.split() == [symbol]
+
+    def _units(self, text: str) -> list[str]:
+        return text.split()
+
+    def _show(self, units: list[str]) -> str:
+        return repr(units[:10])
+
+    @classmethod
+    def build(cls, texts: Iterable[str]) -> WordTokenizer:
+        """Vocabulary of every word in ``texts`` (already normalized), sorted."""
+        words = set()
+        for text in texts:
+            words.update(text.split())
+        if not words:
+            raise TokenizerError("cannot build a word vocabulary from empty training text")
+        return cls(sorted(words))
+
+    def starts_word(self, token: int) -> bool:
+        """Every label is a word of its own."""
+        return 0 < token <= len(self.symbols)
 
 
 class SentencePieceTokenizer:
@@ -154,57 +219,6 @@ class SentencePieceTokenizer:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "model_proto": self.model_proto}
-
-
-class WordTokenizer:
-    """Whole words of the training text, one label each: for closed vocabularies (digits, commands).
-
-    CTC over words cannot misspell: every output is a training word. Words are
-    joined by a space, which is not a label.
-    """
-
-    kind = "word"
-    separator_id = None
-
-    def __init__(self, symbols: Iterable[str]):
-        self.symbols = list(symbols)
-        if len(set(self.symbols)) != len(self.symbols) or any(not s or s.split() != [s] for s in self.symbols):
-            raise TokenizerError(f"word vocabulary must be distinct words without spaces: {self.symbols!r}")
-        self._ids = {s: i + 1 for i, s in enumerate(self.symbols)}
-
-    @classmethod
-    def build(cls, texts: Iterable[str]) -> WordTokenizer:
-        """Vocabulary of every word in ``texts`` (already normalized), sorted."""
-        words = set()
-        for text in texts:
-            words.update(text.split())
-        if not words:
-            raise TokenizerError("cannot build a word vocabulary from empty training text")
-        return cls(sorted(words))
-
-    @property
-    def vocab_size(self) -> int:
-        """Number of output classes, blank included."""
-        return len(self.symbols) + 1
-
-    def starts_word(self, token: int) -> bool:
-        """Every label is a word of its own."""
-        return 0 < token <= len(self.symbols)
-
-    def encode(self, text: str) -> list[int]:
-        try:
-            return [self._ids[w] for w in text.split()]
-        except KeyError:
-            unknown = sorted({w for w in text.split() if w not in self._ids})
-            raise TokenizerError(f"words outside the vocabulary: {unknown[:10]}") from None
-
-    def decode(self, ids: Iterable[int]) -> str:
-        """Text of label ids (blank and unknown ids are ignored)."""
-        n = len(self.symbols)
-        return " ".join(self.symbols[i - 1] for i in ids if 0 < i <= n)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "symbols": list(self.symbols)}
 
 
 Tokenizer = CharTokenizer | SentencePieceTokenizer | WordTokenizer
