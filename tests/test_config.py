@@ -33,11 +33,23 @@ def test_every_recipe_composes_into_a_checked_config(recipe, name):
         assert config.tokenizer.vocab_size == (1024 if name == "960h" else 256)
 
 
+def test_a_recipe_key_the_chosen_decoder_lacks_is_one_line_naming_it(tmp_path):
+    (tmp_path / "config.yaml").write_text("defaults:\n  - train\n  - _self_\ndecoder:\n  words: [one]\n")
+    with pytest.raises(ConfigError) as error:
+        compose(tmp_path, "config")
+    assert str(error.value) == "decoder.words needs decoder=beam (decoder=greedy takes: type)"
+
+
+def test_the_digits_model_decodes_to_digit_words_unless_another_decoder_is_chosen():
+    assert compose(REPO / "recipes" / "digits", "config").decoder.words[-1] == "nine"
+    assert isinstance(compose(REPO / "recipes" / "digits", "config", ["decoder=greedy"]).decoder, GreedyConfig)
+
+
 def test_recipes_change_values_and_the_schema_fills_in_the_rest():
     config = compose(REPO / "recipes" / "digits", "config", ["decoder=beam", "decoder.beam_size=8"])
     assert config.model.hidden_size == 192 and config.model.dropout == ModelConfig().dropout
     assert config.features.norm_gate_db == 40 and config.features.n_mels == FeatureConfig().n_mels
-    assert config.decoder == BeamSearchOptions(beam_size=8, words=config.decoder.words) and config.decoder.words
+    assert config.decoder == BeamSearchOptions(beam_size=8)  # the group choice replaces the recipe's decoder
 
 
 def test_group_files_hold_no_values():
