@@ -26,7 +26,10 @@ def recipes(tmp_path):
     # A stand-in that also writes what --summary asks for, so that scripts reading summaries can run.
     (bin_dir / "asr").write_text(
         f'#!/usr/bin/env bash\necho "$*" >> {tmp_path / "calls.txt"}\n'
-        'while [ $# -gt 0 ]; do if [ "$1" = --summary ]; then echo \'{"wer": 0.1, "cer": 0.05}\' > "$2"; fi; shift; done\n'
+        'while [ $# -gt 0 ]; do\n'
+        '  if [ "$1" = --summary ]; then echo \'{"wer": 0.1, "cer": 0.05}\' > "$2"; fi\n'
+        "  shift\n"
+        "done\n"
     )
     (bin_dir / "asr").chmod(0o755)
     return tmp_path
@@ -123,3 +126,9 @@ def test_cross_speaker_needs_three_speakers(recipes):
     (recipes / "fsdd" / "0_amy_0.wav").touch()
     done, calls = _run(recipes, "digits", str(recipes / "fsdd"), script="cross_speaker.sh")
     assert done.returncode == 2 and calls == [] and "3 or more speakers" in done.stderr
+
+
+def test_cross_speaker_names_a_missing_folder(recipes):
+    done, calls = _run(recipes, "digits", str(recipes / "nowhere"), script="cross_speaker.sh")
+    assert done.returncode == 2 and calls == []
+    assert done.stderr == f"error: {recipes / 'nowhere'}: no such folder of FSDD recordings\n"

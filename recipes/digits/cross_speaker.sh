@@ -10,6 +10,10 @@ cd "$(dirname "$0")/../.."
 FSDD=${1:-../shared/data/fsdd/recordings}
 shift || true
 OUT=exp/digits_loso
+if [ ! -d "$FSDD" ]; then
+  echo "error: $FSDD: no such folder of FSDD recordings" >&2
+  exit 2
+fi
 mapfile -t speakers < <(find "$FSDD" -maxdepth 1 -name '*.wav' -printf '%f\n' | sed -n 's/^[0-9]_\([^_]*\)_[0-9]*\.wav$/\1/p' | sort -u)
 if [ "${#speakers[@]}" -lt 3 ]; then
   echo "error: $FSDD: leave-one-speaker-out needs recordings ({digit}_{speaker}_{index}.wav) of 3 or more speakers" >&2
