@@ -94,7 +94,9 @@ def structured(schema: type[T], values: Mapping[str, Any] | T | None = None, whe
 def check_type(section: str, given: str, expected: str) -> None:
     """A schema's ``type`` field names the schema: another value is chosen with ``SECTION=NAME``, not here."""
     if given != expected:
-        raise ConfigError(f"{section}.type={given}: this is the {expected} schema; choose another with {section}={given}")
+        raise ConfigError(
+            f"{section}.type={given}: this is the {expected} schema; choose another with {section}={given}"
+        )
 
 
 def plain(config: Any) -> Any:

@@ -73,7 +73,8 @@ class TrainConfig:
 
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
-    tokenizer: Any = field(default_factory=lambda: {"type": "char"})  # one of TOKENIZER_SCHEMAS (char, sentencepiece, word)
+    # One of TOKENIZER_SCHEMAS (char, sentencepiece, word).
+    tokenizer: Any = field(default_factory=lambda: {"type": "char"})
     data: DataConfig = field(default_factory=DataConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)

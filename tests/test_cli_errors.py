@@ -74,7 +74,8 @@ def test_train_unwritable_output_and_missing_gpu(manifests, capsys, tmp_path):
     (tmp_path / "file").write_text("")
     assert main(["train", DIGITS, *manifests, f"output_dir={tmp_path / 'file' / 'exp'}"]) == 2
     folder = tmp_path / "file"
-    assert error_line(capsys) == f"error: output_dir={folder / 'exp'}: cannot write there ({folder} is not a writable folder)"
+    expected = f"error: output_dir={folder / 'exp'}: cannot write there ({folder} is not a writable folder)"
+    assert error_line(capsys) == expected
     if not torch.cuda.is_available():
         assert main(["train", DIGITS, *manifests, "trainer.accelerator=gpu"]) == 2
         assert error_line(capsys).startswith("error: trainer.accelerator=gpu: this machine has no CUDA GPU")

@@ -93,7 +93,8 @@ def test_a_model_file_can_carry_a_word_list_as_its_default_search(tmp_path, flas
     torch.save(payload, tmp_path / "m.pt")
     assert load_model(tmp_path / "m.pt").config["decoder"] == {"type": "beam", "words": ["one", "two"], "beam_size": 8}
     transcriber = Transcriber.from_file(tmp_path / "m.pt", device="cpu")
-    assert transcriber.decoder.options.words == ["one", "two"] and transcriber.decoder.spellings.keys() == {"one", "two"}
+    assert transcriber.decoder.options.words == ["one", "two"]
+    assert transcriber.decoder.spellings.keys() == {"one", "two"}
 
 
 @pytest.mark.parametrize(

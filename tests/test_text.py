@@ -3,18 +3,18 @@ import io
 import pytest
 import torch
 
+from asr.corpora.digits import DIGIT_WORDS
+from asr.decoding import GreedyDecoder
 from asr.text import (
     CharTokenizer,
     SentencePieceTokenizer,
     TokenizerError,
+    UnspellableError,
     WordTokenizer,
     build_tokenizer,
-    UnspellableError,
     normalize_text,
     tokenizer_from_dict,
 )
-from asr.corpora.digits import DIGIT_WORDS
-from asr.decoding import GreedyDecoder
 from asr.text.numbers import spell_numbers
 
 

@@ -75,7 +75,8 @@ def test_too_few_frames_falls_back_to_decoder_frames():
 def test_subword_pieces_group_into_words():
     from asr.text import SentencePieceTokenizer
 
-    sp = SentencePieceTokenizer.train(["the cat sat on the mat", "a cat and a hat"] * 20, vocab_size=15, model_type="unigram")
+    sentences = ["the cat sat on the mat", "a cat and a hat"] * 20
+    sp = SentencePieceTokenizer.train(sentences, vocab_size=15, model_type="unigram")
     tokens = sp.encode("the cat sat")
     assert any(sp.starts_word(t) for t in tokens)
     # Each piece spikes on its own frame with blanks between, as a CTC model emits them.

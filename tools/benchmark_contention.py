@@ -58,7 +58,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def child(job: str, args: argparse.Namespace) -> dict:
     """One measurement in this process: seconds of audio per second of the ``job``."""
     import torch  # before asr, so that this process keeps the OpenMP settings its parent gave it
-
     from benchmark import gradient_clip, recipe_config, train_step
     from benchmark_training import ALPHABET, batch_plans, synthetic_utterances
 
@@ -127,9 +126,8 @@ def main(argv: list[str]) -> int:
     if args.child:
         print(json.dumps(child(args.child, args)))
         return 0
-    from benchmark import Row, publish, render_section
-
     import torch
+    from benchmark import Row, publish, render_section
 
     load_before = os.getloadavg()[0]
     rows = []

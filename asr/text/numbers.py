@@ -122,7 +122,7 @@ def spell_numbers(text: str, language: str = "en") -> str:
             if found:
                 raise UnspellableError(f"{found.group(0)!r}: ambiguous number (a date, version or fraction)")
             continue
-        text = pattern.sub(lambda m: spell(m, language), text)
+        text = pattern.sub(lambda m, spell=spell: spell(m, language), text)
     left = DIGIT.search(text)
     if left:
         raise UnspellableError(f"cannot spell the digits in {text[max(0, left.start() - 10) : left.end() + 10]!r}")

@@ -40,7 +40,8 @@ def table(folders: list[Path]) -> str:
     for folder, (fold, values) in zip(folders, rows):
         cells = " | ".join(f"{v:.2f} %" for v in values)
         minutes = fold["wall_seconds"] / 60
-        lines.append(f"| {fold['test_speaker']} | {fold['dev_speaker']} | {cells} | {minutes:.1f} | {_reports(folder)} |")
+        speakers = f"{fold['test_speaker']} | {fold['dev_speaker']}"
+        lines.append(f"| {speakers} | {cells} | {minutes:.1f} | {_reports(folder)} |")
     columns = list(zip(*(values for _, values in rows)))
     mean = " | ".join(f"**{sum(c) / len(c):.2f} %**" for c in columns)
     worst = " | ".join(f"{max(c):.2f} % ({rows[c.index(max(c))][0]['test_speaker']})" for c in columns)
