@@ -110,6 +110,10 @@ class BiLSTM(nn.LSTM):
         """Outputs (B, T, 2 * hidden_size); frames past an utterance's length hold no meaningful values."""
         if _bf16_on_amx(x):
             return self._forward_bf16(x, lengths)
+        return self._forward_fused(x, lengths)
+
+    def _forward_fused(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Each layer and direction as one fused LSTM call (oneDNN on CPU, cuDNN on GPU)."""
         for layer in range(self.num_layers):
             if layer:
                 x = nn.functional.dropout(x, self.dropout, self.training)
