@@ -33,9 +33,28 @@ BF16 = torch.bfloat16
 CHUNK = 16
 
 
+# Hidden sizes from which this layer trains faster than oneDNN's bf16 LSTM on a CPU with AVX-512 BF16 but no
+# AMX (AMD Zen 4, for one); below it oneDNN's bf16 LSTM is the faster (BENCHMARKS.md, "one BiLSTM layer").
+MIN_AVX512_HIDDEN = 512
+
+
 def amx_available() -> bool:
     """Whether this CPU has AMX bf16 tiles (Intel Xeon since Sapphire Rapids)."""
     return bool(torch.cpu.get_capabilities().get("amx_bf16", False))
+
+
+def avx512_bf16_available() -> bool:
+    """Whether this CPU has AVX-512 BF16 dot products (Intel Xeon since Cooper Lake, AMD since Zen 4)."""
+    return bool(torch.cpu.get_capabilities().get("avx512_bf16", False))
+
+
+def chosen_for(hidden_size: int) -> bool:
+    """Whether bf16 training on this CPU runs a BiLSTM of ``hidden_size`` through this layer instead of oneDNN's
+    bf16 LSTM: always with AMX, where oneDNN's bf16 backward gains nothing over float32; with AVX-512 BF16 alone,
+    from ``MIN_AVX512_HIDDEN`` on."""
+    if amx_available():
+        return True
+    return avx512_bf16_available() and hidden_size >= MIN_AVX512_HIDDEN
 
 
 class _RecurrentProducts:

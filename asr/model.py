@@ -91,8 +91,9 @@ class BiLSTM(nn.LSTM):
     packed sequences compute, but padded input takes the fused kernels (oneDNN on
     CPU, cuDNN on GPU), where PyTorch runs packed input on CPU step by step in its own
     kernels, several times slower to train (BENCHMARKS.md). Under bf16 autocast on a
-    CPU with AMX, each layer runs ``asr.lstm_bf16`` instead, which trains faster in bf16
-    there than oneDNN's LSTM. Parameters are those of ``nn.LSTM``, so saved weights load
+    CPU where ``asr.lstm_bf16.chosen_for`` the hidden size (AMX, or AVX-512 BF16 and a
+    large hidden size), each layer runs ``asr.lstm_bf16`` instead, which trains faster in
+    bf16 there than oneDNN's LSTM. Parameters are those of ``nn.LSTM``, so saved weights load
     unchanged.
     """
 
@@ -108,7 +109,7 @@ class BiLSTM(nn.LSTM):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         """Outputs (B, T, 2 * hidden_size); frames past an utterance's length hold no meaningful values."""
-        if _bf16_on_amx(x):
+        if _cpu_bf16_autocast(x) and lstm_bf16.chosen_for(self.hidden_size):
             return self._forward_bf16(x, lengths)
         return self._forward_fused(x, lengths)
 
@@ -143,13 +144,12 @@ class BiLSTM(nn.LSTM):
         return torch.lstm(x, (zeros, zeros), weights, True, 1, 0.0, self.training, False, True)[0]
 
 
-def _bf16_on_amx(x: torch.Tensor) -> bool:
-    """Whether ``x`` is computed under CPU bf16 autocast on a CPU with AMX."""
+def _cpu_bf16_autocast(x: torch.Tensor) -> bool:
+    """Whether ``x`` is computed on the CPU under bf16 autocast."""
     return (
         x.device.type == "cpu"
         and torch.is_autocast_enabled("cpu")
         and torch.get_autocast_dtype("cpu") == torch.bfloat16
-        and lstm_bf16.amx_available()
     )
 
 

@@ -96,9 +96,22 @@ def test_reversal_rows_reverse_each_sequence_within_its_length():
     assert torch.equal(reversed_x.reshape(-1)[rows], x.reshape(-1))
 
 
-@pytest.mark.skipif(not lstm_bf16.amx_available(), reason="the bf16 layer is chosen only on CPUs with AMX")
-def test_bf16_autocast_on_amx_runs_the_bf16_layer_and_float32_runs_onednn(monkeypatch):
-    lstm, x, lengths, _ = model_and_batch()
+@pytest.mark.parametrize(
+    "amx, avx512_bf16, hidden, expected",
+    [
+        (True, True, 16, True),  # AMX: the bf16 layer at every size
+        (False, True, 16, False),  # AVX-512 BF16 alone: oneDNN's bf16 LSTM below MIN_AVX512_HIDDEN
+        (False, True, lstm_bf16.MIN_AVX512_HIDDEN, True),  # and the bf16 layer from it on
+        (False, False, lstm_bf16.MIN_AVX512_HIDDEN, False),  # no bf16 dot products: oneDNN
+    ],
+)
+def test_bf16_autocast_runs_the_bf16_layer_where_it_is_chosen_and_float32_never(
+    monkeypatch, amx, avx512_bf16, hidden, expected
+):
+    monkeypatch.setattr(lstm_bf16, "amx_available", lambda: amx)
+    monkeypatch.setattr(lstm_bf16, "avx512_bf16_available", lambda: avx512_bf16)
+    assert lstm_bf16.chosen_for(hidden) == expected
+    lstm, x, lengths, _ = model_and_batch(input_size=8, hidden=hidden)
     calls = []
     original = lstm_bf16.bidirectional_layer
     monkeypatch.setattr(lstm_bf16, "bidirectional_layer", lambda *a: calls.append(1) or original(*a))
@@ -106,4 +119,4 @@ def test_bf16_autocast_on_amx_runs_the_bf16_layer_and_float32_runs_onednn(monkey
     assert not calls
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out = lstm(x, lengths)
-    assert len(calls) == 2 and out.dtype == torch.bfloat16
+    assert len(calls) == (2 if expected else 0) and out.dtype == torch.bfloat16

@@ -7,7 +7,7 @@ from omegaconf import OmegaConf
 from training_utils import tiny_config
 
 from asr import lstm_bf16
-from asr.precision import MIN_AMX_HIDDEN, choose_precision
+from asr.precision import MIN_CPU_BF16_HIDDEN, choose_precision
 from asr.run_record import CONFIG_FILE
 from asr.train import train
 
@@ -17,20 +17,35 @@ def cpu_only(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
 
 
-@pytest.mark.parametrize("amx, expected", [(True, "bf16-mixed"), (False, "32-true")])
-def test_auto_on_cpu_follows_amx(cpu_only, monkeypatch, amx, expected):
-    monkeypatch.setattr(lstm_bf16, "amx_available", lambda: amx)
+def pretend_cpu(monkeypatch, units: str) -> None:
+    """Make this CPU look like one with ``units``: "amx" (which has AVX-512 BF16 too), "avx512_bf16" or "none"."""
+    monkeypatch.setattr(lstm_bf16, "amx_available", lambda: units == "amx")
+    monkeypatch.setattr(lstm_bf16, "avx512_bf16_available", lambda: units in ("amx", "avx512_bf16"))
+
+
+@pytest.mark.parametrize(
+    "units, expected, reason",
+    [
+        ("amx", "bf16-mixed", "with AMX"),
+        ("avx512_bf16", "bf16-mixed", "with AVX-512 BF16"),
+        ("none", "32-true", "without"),
+    ],
+)
+def test_auto_on_cpu_follows_its_bf16_units(cpu_only, monkeypatch, units, expected, reason):
+    pretend_cpu(monkeypatch, units)
     for accelerator in ("auto", "cpu"):
         chosen = choose_precision("auto", accelerator, hidden_size=512)
         assert chosen.value == expected
-        assert ("with AMX" if amx else "without AMX") in chosen.reason
+        assert reason in chosen.reason
 
 
-def test_auto_on_a_cpu_with_amx_keeps_float32_for_a_small_bilstm(cpu_only, monkeypatch):
-    monkeypatch.setattr(lstm_bf16, "amx_available", lambda: True)
-    assert choose_precision("auto", "cpu", hidden_size=MIN_AMX_HIDDEN).value == "bf16-mixed"
-    chosen = choose_precision("auto", "cpu", hidden_size=32)
-    assert chosen.value == "32-true" and "hidden size 32 is too small" in chosen.reason
+@pytest.mark.parametrize("units", ["amx", "avx512_bf16"])
+def test_auto_on_a_cpu_with_bf16_units_keeps_float32_for_a_small_bilstm(cpu_only, monkeypatch, units):
+    pretend_cpu(monkeypatch, units)
+    smallest = MIN_CPU_BF16_HIDDEN
+    assert choose_precision("auto", "cpu", hidden_size=smallest).value == "bf16-mixed"
+    chosen = choose_precision("auto", "cpu", hidden_size=smallest - 1)
+    assert chosen.value == "32-true" and f"hidden size {smallest - 1} is too small" in chosen.reason
 
 
 @pytest.mark.parametrize("bf16, expected", [(True, "bf16-mixed"), (False, "32-true")])
@@ -38,23 +53,29 @@ def test_auto_on_a_cuda_gpu_follows_its_bf16_support(monkeypatch, bf16, expected
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: bf16)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda: "Some GPU")
-    monkeypatch.setattr(lstm_bf16, "amx_available", lambda: not bf16)  # the GPU decides, not the host CPU
+    pretend_cpu(monkeypatch, "none" if bf16 else "amx")  # the GPU decides, not the host CPU
     chosen = choose_precision("auto", "gpu")
     assert chosen.value == expected and "Some GPU" in chosen.reason
     assert choose_precision("auto", "auto").value == expected
 
 
 def test_an_explicit_precision_is_kept(monkeypatch):
-    monkeypatch.setattr(lstm_bf16, "amx_available", lambda: True)
+    pretend_cpu(monkeypatch, "amx")
     assert choose_precision("32-true", "cpu").value == "32-true"
     assert choose_precision("bf16-mixed", "cpu").value == "bf16-mixed"
 
 
 @pytest.mark.parametrize(
-    "amx, hidden, expected", [(True, MIN_AMX_HIDDEN, "bf16-mixed"), (True, 16, "32-true"), (False, 16, "32-true")]
+    "units, hidden, expected",
+    [
+        ("amx", MIN_CPU_BF16_HIDDEN, "bf16-mixed"),
+        ("avx512_bf16", MIN_CPU_BF16_HIDDEN, "bf16-mixed"),
+        ("amx", 16, "32-true"),
+        ("none", 16, "32-true"),
+    ],
 )
-def test_training_with_auto_logs_and_records_its_choice(tmp_path, monkeypatch, caplog, amx, hidden, expected):
-    monkeypatch.setattr(lstm_bf16, "amx_available", lambda: amx)
+def test_training_with_auto_logs_and_records_its_choice(tmp_path, monkeypatch, caplog, units, hidden, expected):
+    pretend_cpu(monkeypatch, units)
     manifest = write_corpus(tmp_path / "data", 4)
     caplog.set_level("INFO", logger="asr.train")
     config = tiny_config(manifest, precision="auto")
