@@ -78,6 +78,22 @@ def test_stages_skip_the_data_preparation(recipes):
     assert calls == ["evaluate exp/synthetic/model.pt"] * 2 + ["transcribe exp/synthetic/model.pt"]
 
 
+def test_the_synthetic_recipe_generates_the_hours_asked_for_and_trains_on_that_folder(recipes):
+    (recipes / "data" / "mine").mkdir()
+    (recipes / "data" / "mine" / "test.jsonl").write_text(json.dumps({"audio_filepath": "a.wav", "text": "one"}))
+    done, _ = _run(recipes, "synthetic", "--train-hours", "2", "--data", "data/mine", "trainer.max_epochs=1")
+    assert done.returncode == 0, done.stderr
+    lines = (recipes / "calls.txt").read_text().splitlines()
+    assert lines[0] == "prepare synthetic --out-dir data/mine --train-hours 2"
+    assert lines[1] == (
+        "train recipes/synthetic output_dir=exp/synthetic data.train_manifest=data/mine/train.jsonl "
+        "data.val_manifest=data/mine/dev.jsonl trainer.max_epochs=1"
+    )
+    assert lines[2].startswith("evaluate exp/synthetic/model.pt data/mine/dev.jsonl")
+    done, _ = _run(recipes, "synthetic", "--hours", "2")
+    assert done.returncode == 2 and "--train-hours, --data" in done.stderr
+
+
 @pytest.mark.parametrize("args", [["--stage", "two"], ["--stop-stage"]])
 def test_a_stage_that_is_not_a_number_is_refused(recipes, args):
     done, calls = _run(recipes, "librispeech", *args)
