@@ -1,9 +1,10 @@
-"""One bidirectional LSTM layer for bf16 training on CPUs with AMX: bf16 products, float32 gates and cell state.
+"""One bidirectional LSTM layer for bf16 training on CPUs: bf16 products, float32 gates and cell state.
 
 On a CPU with AMX, oneDNN's fused LSTM under bf16 autocast gains nothing in its
 backward pass over float32, and bf16-mixed training ran no faster than float32, at
-times slower (BENCHMARKS.md). This layer does the same arithmetic in a shape AMX runs
-well:
+times slower; on one with AVX-512 BF16 alone the same holds for large hidden sizes
+(BENCHMARKS.md). This layer does the same arithmetic in a shape those units run well
+(``chosen_for`` says where it is used):
 
 - the input products of all time steps, the input gradients and the weight gradients
   are one large bf16 matrix product each, per direction;
