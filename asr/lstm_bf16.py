@@ -25,6 +25,8 @@ bf16 rounding (``tests/test_lstm_bf16.py``).
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch.nn import functional as F
 
@@ -39,14 +41,20 @@ CHUNK = 16
 MIN_AVX512_HIDDEN = 512
 
 
+@functools.cache
+def _capabilities() -> dict:
+    """The CPU features PyTorch detected; read once, as ``chosen_for`` asks at every forward pass."""
+    return torch.cpu.get_capabilities()
+
+
 def amx_available() -> bool:
     """Whether this CPU has AMX bf16 tiles (Intel Xeon since Sapphire Rapids)."""
-    return bool(torch.cpu.get_capabilities().get("amx_bf16", False))
+    return bool(_capabilities().get("amx_bf16", False))
 
 
 def avx512_bf16_available() -> bool:
     """Whether this CPU has AVX-512 BF16 dot products (Intel Xeon since Cooper Lake, AMD since Zen 4)."""
-    return bool(torch.cpu.get_capabilities().get("avx512_bf16", False))
+    return bool(_capabilities().get("avx512_bf16", False))
 
 
 def chosen_for(hidden_size: int) -> bool:

@@ -153,6 +153,21 @@ def machine_name() -> str:
     return f"{cpu_model()}{amx}, {os.cpu_count()} cores"
 
 
+def load_row(load_start: tuple[float, float, float]) -> Row:
+    """The table row giving the load average at a run's start (``os.getloadavg()`` then) and now."""
+
+    def text(load: tuple[float, float, float]) -> str:
+        return ", ".join(f"{x:.2f}" for x in load)
+
+    return Row(
+        "load average (1, 5, 15 min, as `uptime`)",
+        f"{text(load_start)} before the run, {text(os.getloadavg())} at its end",
+        f"{os.cpu_count()} cores; before the run, anything above 0 is other work on them, at the end the run's "
+        f"own threads count too; OMP_WAIT_POLICY="
+        f"{os.environ.get('OMP_WAIT_POLICY', '(unset: threads spin while waiting)')}",
+    )
+
+
 def device_name(device: torch.device) -> str:
     return f"{device.type} ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else device.type
 

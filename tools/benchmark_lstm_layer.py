@@ -49,7 +49,8 @@ def parse_shape(text: str) -> tuple[int, int, int, int]:
     except ValueError:
         values = ()
     if len(values) != 4 or min(values) < 1:
-        raise SystemExit(f"error: --shapes {text!r}: expected four positive integers INPUT,HIDDEN,BATCH,FRAMES")
+        print(f"error: --shapes {text!r}: expected four positive integers INPUT,HIDDEN,BATCH,FRAMES", file=sys.stderr)
+        raise SystemExit(2)
     return values  # type: ignore[return-value]
 
 
@@ -90,7 +91,7 @@ def main(argv: list[str]) -> int:
     shapes = [parse_shape(s) for s in args.shapes]
     sys.path.insert(0, str(Path(__file__).parent))
     import torch
-    from benchmark import Row, machine_name, publish, render_section
+    from benchmark import Row, load_row, machine_name, publish, render_section
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -106,18 +107,13 @@ def main(argv: list[str]) -> int:
             rows.append(Row(f"{label}: {way}", f"{best[way] * 1000:,.1f} ms", setting))
         for way in WAYS[1:]:
             rows.append(Row(f"{label}: float32 / {way}", f"{best[WAYS[0]] / best[way]:.2f}×", "speed-up over float32"))
-    load_after = os.getloadavg()
+    rows.append(load_row(load_before))
     notes = [
         "one bidirectional layer (asr.model.BiLSTM with num_layers=1), random input and weights; lengths evenly "
         "spread from half the longest to the longest; the ways run in turns",
-        "load average (1, 5, 15 min, as `uptime`): "
-        + ", ".join(f"{v:.2f}" for v in load_before)
-        + " before the run, "
-        + ", ".join(f"{v:.2f}" for v in load_after)
-        + " at its end; OMP_WAIT_POLICY="
-        + os.environ.get("OMP_WAIT_POLICY", "(unset)"),
     ]
-    heading = f"{machine_name()} / one BiLSTM layer, {torch.get_num_threads()} thread(s)"
+    threads = torch.get_num_threads()
+    heading = f"{machine_name()} / one BiLSTM layer, {threads} thread{'s' if threads > 1 else ''}"
     section = render_section(heading, rows, torch.device("cpu"), notes)
     publish(REPO / "BENCHMARKS.md" if args.record else None, heading, section)
     return 0

@@ -13,7 +13,7 @@ distribution like read speech (median 9 s, clipped to 1-30 s), or the durations 
   (``DurationBatchSampler``) and the LSTM on packed sequences, the pipeline before
   ``asr.model.BiLSTM``; ``pipeline``: bucketed batches and ``BiLSTM``, as ``asr train``
   runs; ``pipeline+bf16``: the same under bfloat16 autocast (``trainer.precision=bf16-mixed``;
-  on a CPU with AMX the BiLSTM then runs ``asr.lstm_bf16``); ``pipeline+compile``: the same
+  where ``asr.lstm_bf16.chosen_for`` the size the BiLSTM then runs ``asr.lstm_bf16``); ``pipeline+compile``: the same
   with ``compile=true`` (``torch.compile``).
 
 The variants of one size are timed in turns, one step of each and then the next, so a
@@ -64,7 +64,17 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from benchmark import REPO, Row, gradient_clip, machine_name, publish, recipe_config, render_section, train_step
+from benchmark import (
+    REPO,
+    Row,
+    gradient_clip,
+    load_row,
+    machine_name,
+    publish,
+    recipe_config,
+    render_section,
+    train_step,
+)
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -313,10 +323,6 @@ def bench_size(
     return rows
 
 
-def load_text(load: tuple[float, float, float]) -> str:
-    return ", ".join(f"{x:.2f}" for x in load)
-
-
 def notes(args: argparse.Namespace, settings: Settings) -> list[str]:
     """How the numbers were taken, for the section's header."""
     source = (
@@ -363,15 +369,7 @@ def main(argv: list[str]) -> int:
     durations = durations_from(args)
     for size in settings.sizes:
         rows += bench_size(size, args, settings, durations, peaks)
-    rows.append(
-        Row(
-            "load average (1, 5, 15 min, as `uptime`)",
-            f"{load_text(load_start)} before the run, {load_text(os.getloadavg())} at its end",
-            f"{os.cpu_count()} cores; before the run, anything above 0 is other work on them, at the end the run's "
-            f"own threads count too; OMP_WAIT_POLICY="
-            f"{os.environ.get('OMP_WAIT_POLICY', '(unset: threads spin while waiting)')}",
-        )
-    )
+    rows.append(load_row(load_start))
     heading = f"{machine_name()} / training MFU, {args.threads} thread{'s' if args.threads > 1 else ''}"
     section = render_section(heading, rows, torch.device("cpu"), notes(args, settings))
     publish(Path(args.out) if args.record else None, heading, section)
