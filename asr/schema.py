@@ -47,6 +47,7 @@ class DataConfig:
     max_batch_size: int = 64
     max_duration: float | None = 30.0  # longer training utterances are skipped (counted in the log)
     num_workers: int = 2
+    sorted_epochs: int = 0  # the first N epochs shortest utterance first (SortaGrad), the rest shuffled
 
     def __post_init__(self) -> None:
         for name in ("train_manifest", "val_manifest"):
@@ -54,6 +55,8 @@ class DataConfig:
             paths = value if isinstance(value, list) else [value]
             if not paths or not all(isinstance(p, str) and p for p in paths):
                 raise ConfigError(f"data.{name}={value!r}: expected a manifest path or a list of them")
+        if self.sorted_epochs < 0:
+            raise ConfigError(f"data.sorted_epochs={self.sorted_epochs}: expected 0 or more epochs")
 
 
 @dataclass

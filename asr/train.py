@@ -181,6 +181,7 @@ def train(
         gain_db=augment.gain_db,
         edge_silence=augment.edge_silence,
         seed=config.seed,
+        sorted_epochs=data.sorted_epochs,
     )
     checkpoints = output_dir / CHECKPOINTS
     best_checkpoint = ModelCheckpoint(

@@ -59,6 +59,7 @@ def test_bad_override_stops_before_any_manifest_is_read(tmp_path):
         ([DIGITS, "decoder=beem"], "error: decoder=beem: no such decoder (available: beam, digit_words, greedy)"),
         ([DIGITS, "tokenizer.vocab_size=64"], "error: tokenizer.vocab_size: unknown key (CharTokenizerConfig takes"),
         ([DIGITS, "+loggers.comet={}"], "error: loggers.comet: unknown logger (available: tensorboard, csv, "),
+        ([DIGITS, "data.sorted_epochs=-1"], "error: data.sorted_epochs=-1: expected 0 or more epochs"),
         ([DIGITS, "decoder.type=greedy"], "error: decoder.type=greedy: this is the beam schema; choose another with "),
     ],
 )

@@ -83,3 +83,25 @@ def test_every_epoch_has_the_same_batch_count(world_size):
             assert all(max(d[i] for i in b) * len(b) <= 60.0 for b in batches)  # a join stays under twice the budget
             seen += [i for b in batches for i in b]
         assert sorted(seen) == list(range(len(d)))
+
+
+@pytest.mark.parametrize("world_size", [1, 2])
+def test_sorted_epochs_go_shortest_first_then_shuffle_with_the_same_batch_count(world_size):
+    """SortaGrad: the first epochs in order of duration, on every rank; later epochs as without it."""
+    d = durations()
+    seen = []
+    for rank in range(world_size):
+        sampler = DurationBatchSampler(d, 30.0, rank=rank, world_size=world_size, seed=1, sorted_epochs=2)
+        plain = DurationBatchSampler(d, 30.0, rank=rank, world_size=world_size, seed=1)
+        for epoch in (0, 1):
+            sampler.set_epoch(epoch)
+            batches = list(sampler)
+            assert len(batches) == len(plain)
+            longest = [max(d[i] for i in b) for b in batches]
+            assert longest == sorted(longest)
+            assert all(len(b) == 1 or max(d[i] for i in b) * len(b) <= 30.0 for b in batches)
+        seen += [i for b in batches for i in b]
+        sampler.set_epoch(2)
+        plain.set_epoch(2)
+        assert list(sampler) == list(plain)
+    assert sorted(seen) == list(range(len(d)))

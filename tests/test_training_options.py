@@ -1,4 +1,4 @@
-"""Training options: bf16 mixed precision on CPU, torch.compile."""
+"""Training options: bf16 mixed precision on CPU, torch.compile, checkpoint averaging, sorted epochs."""
 
 import math
 
@@ -100,3 +100,23 @@ def test_the_module_owns_its_loss_and_optimizer_from_typed_sections():
     assert torch.equal(log_probs, expected) and torch.equal(lengths, expected_lengths)
     ctc = torch.nn.functional.ctc_loss(expected.transpose(0, 1), batch["targets"], lengths, batch["target_lengths"])
     assert loss.item() == pytest.approx(ctc.item())
+
+
+class RecordBatchLengths(Callback):
+    def __init__(self):
+        self.longest: dict[int, list[int]] = {}
+
+    def on_train_batch_start(self, trainer, module, batch, batch_idx):
+        self.longest.setdefault(trainer.current_epoch, []).append(int(batch["wav_lengths"].max()))
+
+
+def test_sorted_epochs_train_shortest_utterances_first(tmp_path):
+    """``data.sorted_epochs=1`` (SortaGrad) reaches the sampler: epoch 0 in order of length, epoch 1 shuffled."""
+    manifest = write_corpus(tmp_path / "data", 12)
+    config = tiny_config(manifest, max_epochs=2)
+    config["data"].update(sorted_epochs=1, max_batch_seconds=2.0)
+    lengths = RecordBatchLengths()
+    train(config, tmp_path / "exp", callbacks=[lengths])
+    assert len(lengths.longest[0]) >= 6
+    assert lengths.longest[0] == sorted(lengths.longest[0])
+    assert lengths.longest[1] != sorted(lengths.longest[1])

@@ -48,6 +48,7 @@ class ASRDataModule(L.LightningDataModule):
         gain_db: Sequence[float] | None = None,
         edge_silence: Sequence[float] | None = None,
         seed: int = 0,
+        sorted_epochs: int = 0,
     ):
         super().__init__()
         self.train, self.val = train, val
@@ -59,6 +60,7 @@ class ASRDataModule(L.LightningDataModule):
         self.gain_db = gain_db
         self.edge_silence = edge_silence
         self.seed = seed
+        self.sorted_epochs = sorted_epochs
         self.resume_at = (0, 0)  # (epoch, batches of it already trained) of the checkpoint resumed from
 
     def state_dict(self) -> dict[str, int]:
@@ -85,6 +87,7 @@ class ASRDataModule(L.LightningDataModule):
             seed=self.seed,
             rank=trainer.global_rank if trainer else 0,
             world_size=trainer.world_size if trainer else 1,
+            sorted_epochs=self.sorted_epochs,
         )
         if train:
             sampler.resume(*self.resume_at)

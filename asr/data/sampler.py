@@ -20,6 +20,10 @@ class DurationBatchSampler(Sampler[list[int]]):
     their validation. Rank r takes batches r, r+W, ...: every utterance is seen exactly
     once per epoch across ranks, and every rank runs the same number of steps.
 
+    The first ``sorted_epochs`` epochs go in order of duration, shortest first, as
+    validation does (SortaGrad, Deep Speech 2): CTC starts on the utterances it can
+    align soonest.
+
     A run resumed mid-epoch calls ``resume``: that epoch's batches are the same, and the
     ones this rank already trained are skipped.
     """
@@ -34,6 +38,7 @@ class DurationBatchSampler(Sampler[list[int]]):
         rank: int = 0,
         world_size: int = 1,
         pool_batches: int = 50,
+        sorted_epochs: int = 0,
     ):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} is not in a world of size {world_size}")
@@ -47,6 +52,7 @@ class DurationBatchSampler(Sampler[list[int]]):
         self.rank = rank
         self.world_size = world_size
         self.pool_batches = pool_batches
+        self.sorted_epochs = sorted_epochs
         self.epoch = 0
         self._resume = (0, 0)
         self._cache: tuple[int, list[list[int]]] | None = None
@@ -82,29 +88,31 @@ class DurationBatchSampler(Sampler[list[int]]):
 
     def _packed(self, epoch: int) -> list[list[int]]:
         """The epoch's batches as packing makes them."""
+        if self.shuffle and epoch >= self.sorted_epochs:
+            return self._shuffled(epoch)
+        return self._pack(sorted(range(len(self.durations)), key=self.durations.__getitem__))
+
+    def _shuffled(self, epoch: int) -> list[list[int]]:
+        """Shuffled, sorted by duration within pools of ``pool_batches`` batches, packed, and shuffled again."""
         rng = random.Random(self.seed + epoch)
         order = list(range(len(self.durations)))
-        if self.shuffle:
-            rng.shuffle(order)
-            pool = max(1, int(self.pool_batches * self.max_batch_seconds / (sum(self.durations) / len(order))))
-            order = [
-                i
-                for start in range(0, len(order), pool)
-                for i in sorted(order[start : start + pool], key=self.durations.__getitem__)
-            ]
-        else:
-            order.sort(key=self.durations.__getitem__)
+        rng.shuffle(order)
+        pool = max(1, int(self.pool_batches * self.max_batch_seconds / (sum(self.durations) / len(order))))
+        order = [
+            i
+            for start in range(0, len(order), pool)
+            for i in sorted(order[start : start + pool], key=self.durations.__getitem__)
+        ]
         batches = self._pack(order)
-        if self.shuffle:
-            rng.shuffle(batches)
+        rng.shuffle(batches)
         return batches
 
     def _batch_count(self) -> int:
-        """Batches in every epoch: epoch 0's count and 2 % more (rounded down), a multiple of ``world_size``,
-        at most one utterance a batch."""
+        """Batches in every epoch: epoch 0's count when shuffled and 2 % more (rounded down), a multiple of
+        ``world_size``, at most one utterance a batch. A sorted epoch packs tighter and has its batches split."""
         if self._count is None:
             ranks = self.world_size
-            packed = len(self._packed(0))
+            packed = len(self._shuffled(0) if self.shuffle else self._packed(0))
             wanted = packed + packed // 50
             self._count = min(-(-wanted // ranks) * ranks, len(self.durations) // ranks * ranks)
         return self._count
