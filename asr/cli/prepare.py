@@ -6,8 +6,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from asr.corpora.common import ImportResult, LayoutError
-from asr.corpora.commonvoice import SPLITS, prepare_commonvoice
+from asr.corpora.common import SPLITS, ImportResult, LayoutError
+from asr.corpora.commonvoice import prepare_commonvoice
 from asr.corpora.digits import DEFAULT_UTTERANCES, DEV_SPEAKER, TEST_SPEAKER, prepare_digits
 from asr.corpora.folder import prepare_folder
 from asr.corpora.kaldi import prepare_kaldi
@@ -201,9 +201,9 @@ def run_synthetic(args: argparse.Namespace) -> int:
             args.out_dir,
             text=args.text,
             seed=args.seed,
-            hours={split: getattr(args, f"{split}_hours") for split in espeak_corpus.SPLITS},
+            hours={split: getattr(args, f"{split}_hours") for split in SPLITS},
             accents=args.accents,
-            variants={split: getattr(args, f"{split}_variants") for split in espeak_corpus.SPLITS},
+            variants={split: getattr(args, f"{split}_variants") for split in SPLITS},
             rate=tuple(args.rate),
             pitch=tuple(args.pitch),
             min_words=args.min_words,

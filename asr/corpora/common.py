@@ -24,6 +24,8 @@ from asr.text import UnspellableError, normalize_text
 
 log = logging.getLogger(__name__)
 
+SPLITS = ("train", "dev", "test")  # the splits a corpus is prepared into, one manifest each
+
 # How far (seconds) a segment may run past the end of its recording and be cut
 # there, as Kaldi's extract-segments allows (--max-overshoot, default 0.5).
 MAX_OVERSHOOT = 0.5

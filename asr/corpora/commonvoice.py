@@ -13,9 +13,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from asr.corpora.common import ImportResult, LayoutError, ManifestBuilder, layout_error
+from asr.corpora.common import SPLITS, ImportResult, LayoutError, ManifestBuilder, layout_error
 
-SPLITS = ("train", "dev", "test")
 COLUMNS = ("client_id", "path", "sentence")
 _EXPECTED = "the Common Voice layout <root>/<split>.tsv (columns client_id, path, sentence, ...) and <root>/clips/"
 

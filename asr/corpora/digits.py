@@ -27,11 +27,11 @@ from tqdm import tqdm
 
 from asr.audio import AudioError, AudioSource, to_pcm16
 from asr.corpora.audio_writing import remove_stale_audio, write_wav
+from asr.corpora.common import SPLITS
 from asr.data.manifest import write_manifest
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "dev", "test")
 DEV_SPEAKER = "lucas"
 TEST_SPEAKER = "jackson"
 DEFAULT_UTTERANCES: Mapping[str, int] = MappingProxyType({"train": 1000, "dev": 200, "test": 200})

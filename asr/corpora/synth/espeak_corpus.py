@@ -30,13 +30,13 @@ from tqdm import tqdm
 
 from asr.audio import to_pcm16
 from asr.corpora.audio_writing import remove_stale_audio, resample, write_wav
+from asr.corpora.common import SPLITS
 from asr.corpora.synth import espeak
 from asr.corpora.synth.sentences import default_text, read_sentences
 from asr.data.manifest import write_manifest
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "dev", "test")
 DEFAULT_HOURS: Mapping[str, float] = MappingProxyType({"train": 3.0, "dev": 0.25, "test": 0.25})
 # eSpeak NG's English voices (``en`` is British English; the Shavian-alphabet voice reads another script).
 ACCENTS = ("en-us", "en-us-nyc", "en", "en-gb-x-rp", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029")
