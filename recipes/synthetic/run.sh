@@ -2,11 +2,11 @@
 # The synthetic-English recipe end to end, offline, in stages: 0 generate -> 1 train -> 2 evaluate
 # -> 3 transcribe a sample.
 # Usage: bash recipes/synthetic/run.sh [--stage N] [--stop-stage M] [options] [extra Hydra overrides for training...]
-#   options (defaults in brackets): --train-hours [6] hours of training speech to generate, --data [data/synthetic]
+#   options (defaults in brackets): --train-hours [10] hours of training speech to generate, --data [data/synthetic]
 #   e.g. bash recipes/synthetic/run.sh tokenizer=sentencepiece output_dir=exp/synthetic-sp
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-train_hours=6
+train_hours=10
 data=data/synthetic
 recipe_options="--train-hours, --data"
 source recipes/stages.sh
