@@ -13,7 +13,7 @@ distribution like read speech (median 9 s, clipped to 1-30 s), or the durations 
   (``DurationBatchSampler``) and the LSTM on packed sequences, the pipeline before
   ``asr.model.BiLSTM``; ``pipeline``: bucketed batches and ``BiLSTM``, as ``asr train``
   runs; ``pipeline+bf16``: the same under bfloat16 autocast (``trainer.precision=bf16-mixed``;
-  where ``asr.lstm_bf16.chosen_for`` the size the BiLSTM then runs ``asr.lstm_bf16``); ``pipeline+compile``: the same
+  the BiLSTM runs ``asr.lstm_bf16`` where ``asr.lstm_bf16.chosen_for`` its size); ``pipeline+compile``: the same
   with ``compile=true`` (``torch.compile``).
 
 The variants of one size are timed in turns, one step of each and then the next, so a
