@@ -21,6 +21,7 @@ import torchaudio.transforms as T
 from torch import nn
 
 from asr.config import structured
+from asr.features import stretch_mel_axis
 
 
 @dataclass
@@ -173,13 +174,8 @@ class TempoPerturb(nn.Module):
 
 
 class FreqWarp(nn.Module):
-    """Stretches each utterance's mel axis by its own random factor in ``[low, high]`` (training only).
-
-    Vocal tract length perturbation: a longer vocal tract puts every formant
-    lower, which on the mel axis is close to a uniform stretch. Factor 1.1 moves
-    the content of bin ``f`` to bin ``1.1 * f``; bins stretched past the top
-    repeat the last one.
-    """
+    """Stretches each utterance's mel axis by its own random factor in ``[low, high]`` (training only):
+    vocal tract length perturbation (``asr.features.stretch_mel_axis``)."""
 
     def __init__(self, low: float = 1.0, high: float = 1.0):
         super().__init__()
@@ -190,15 +186,8 @@ class FreqWarp(nn.Module):
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         if not self.training or self.low == self.high == 1.0:
             return feats
-        batch, _, bins = feats.shape
-        factor = self.low + (self.high - self.low) * torch.rand(batch, 1, device=feats.device)
-        source = (torch.arange(bins, device=feats.device) / factor).clamp(max=bins - 1)  # (B, F)
-        below = source.floor().long()
-        above = (below + 1).clamp(max=bins - 1)
-        weight = (source - below)[:, None, :]
-        lower = feats.gather(2, below[:, None, :].expand_as(feats))
-        upper = feats.gather(2, above[:, None, :].expand_as(feats))
-        return torch.lerp(lower, upper, weight.to(feats.dtype))
+        factor = self.low + (self.high - self.low) * torch.rand(feats.shape[0], 1, device=feats.device)
+        return stretch_mel_axis(feats, factor)
 
 
 class SpecAugment(nn.Module):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 from asr.data.manifest import Manifest, Utterance
 from asr.metrics import ErrorCounts, WordEdits, align_words, char_errors
 from asr.outputs import atomic_write
+from asr.results import Transcript
 from asr.text import UnspellableError, normalize_text
 from asr.text.normalize import DESCRIPTION as NORMALIZATION
+from asr.vtln import transcribe_warped
 
 if TYPE_CHECKING:  # evaluation is given the engine; it does not import it
     from asr.inference import Transcriber
@@ -66,6 +69,7 @@ class EvaluationReport:
     wall_seconds: float = 0.0
     skipped_rows: int = 0
     failed: list[str] = field(default_factory=list)
+    warps: dict[str, float] = field(default_factory=dict)  # speaker -> the VTLN warp chosen (``asr.vtln``)
     results: list[UtteranceResult] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -79,6 +83,7 @@ class EvaluationReport:
             "real_time_factor": self.wall_seconds / self.audio_seconds if self.audio_seconds else None,
             "skipped_rows": self.skipped_rows,
             "failed": self.failed,
+            "vtln_warps": self.warps or None,
             "normalization": NORMALIZATION,
         }
 
@@ -90,6 +95,10 @@ class EvaluationReport:
             f"{self.audio_seconds / max(self.wall_seconds, 1e-9):.1f}x real time",
             f"scored on normalized text: {NORMALIZATION}",
         ]
+        if self.warps:
+            shown = ", ".join(f"{speaker} {factor:g}" for speaker, factor in list(self.warps.items())[:10])
+            more = f" and {len(self.warps) - 10} more" if len(self.warps) > 10 else ""
+            lines.append(f"vocal tract warp per speaker: {shown}{more}")
         if self.skipped_rows:
             lines.append(f"{self.skipped_rows} malformed manifest row(s) skipped")
         if self.failed:
@@ -110,14 +119,20 @@ def evaluate(
     manifest: Manifest,
     per_utterance_path: str | os.PathLike | None = None,
     progress: bool = False,
+    vtln: Sequence[float] | None = None,
 ) -> EvaluationReport:
-    """Transcribe every utterance of ``manifest`` and score it against its normalized reference text."""
+    """Transcribe every utterance of ``manifest`` and score it against its normalized reference text; with
+    ``vtln`` (warp factors), each speaker's utterances under its own warp (``asr.vtln``)."""
     report = EvaluationReport(skipped_rows=len(manifest.skipped))
     sources = [u.audio for u in manifest.utterances]
     start = time.perf_counter()
+    if vtln:
+        transcripts: Iterable[Transcript] = _warped_by_speaker(transcriber, manifest, vtln, report.warps)
+    else:
+        transcripts = transcriber.transcribe(sources, progress=progress)
     with ExitStack() as stack:
         out = stack.enter_context(atomic_write(per_utterance_path)) if per_utterance_path else None
-        for utt, result in zip(manifest.utterances, transcriber.transcribe(sources, progress=progress)):
+        for utt, result in zip(manifest.utterances, transcripts):
             if result.error:
                 report.failed.append(result.error)
                 continue
@@ -137,3 +152,19 @@ def evaluate(
                 out.write(json.dumps(scored.as_dict(), ensure_ascii=False) + "\n")
     report.wall_seconds = time.perf_counter() - start
     return report
+
+
+def _warped_by_speaker(
+    transcriber: Transcriber, manifest: Manifest, factors: Sequence[float], warps: dict[str, float]
+) -> list[Transcript]:
+    """Transcripts in manifest order, each speaker's under its own VTLN warp (recorded in ``warps``); a row
+    without a speaker is a speaker of its own."""
+    groups: dict[str, list[int]] = {}
+    for index, utt in enumerate(manifest.utterances):
+        groups.setdefault(utt.speaker or utt.id or utt.audio_filepath, []).append(index)
+    by_row: dict[int, Transcript] = {}
+    for speaker, rows in groups.items():
+        choice, warped = transcribe_warped(transcriber, [manifest.utterances[i].audio for i in rows], factors)
+        warps[speaker] = choice.factor
+        by_row.update(zip(rows, warped))
+    return [by_row[index] for index in range(len(manifest.utterances))]

@@ -116,6 +116,24 @@ class FeatureStats:
         return mean.float(), var.sqrt().float()
 
 
+def stretch_mel_axis(feats: torch.Tensor, factor: torch.Tensor | float) -> torch.Tensor:
+    """Frames (B, T, F) with each utterance's mel axis stretched by its ``factor`` (a float, or (B, 1)).
+
+    A longer vocal tract puts every formant lower, which on the mel axis is close to
+    a uniform stretch: factor 1.1 moves the content of bin ``f`` to bin ``1.1 * f``;
+    bins stretched past the top repeat the last one.
+    """
+    bins = feats.shape[2]
+    source = (torch.arange(bins, device=feats.device) / factor).clamp(max=bins - 1)  # (F,) or (B, F)
+    source = source.expand(feats.shape[0], bins)
+    below = source.floor().long()
+    above = (below + 1).clamp(max=bins - 1)
+    weight = (source - below)[:, None, :]
+    lower = feats.gather(2, below[:, None, :].expand_as(feats))
+    upper = feats.gather(2, above[:, None, :].expand_as(feats))
+    return torch.lerp(lower, upper, weight.to(feats.dtype))
+
+
 class Frontend(nn.Module):
     """Waveforms and lengths -> normalized log-mel frames and frame counts; padded frames are zero.
 
@@ -126,6 +144,8 @@ class Frontend(nn.Module):
     only from the frames within that many dB of the utterance's loudest frame,
     so they describe its speech, not how much silence surrounds it: the same
     words get the same features alone, in a longer recording or cut out of one.
+    ``warp`` (not saved; 1 by default) stretches the log-mel axis before normalization:
+    vocal tract length normalization of one speaker's audio (``asr.vtln``).
     """
 
     def __init__(self, features: FeatureConfig):
@@ -137,6 +157,7 @@ class Frontend(nn.Module):
         self.logmel = LogMel(features)
         self.register_buffer("mean", torch.zeros(features.n_mels))
         self.register_buffer("std", torch.ones(features.n_mels))
+        self.warp = 1.0
 
     def set_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         self.mean.copy_(mean)
@@ -150,6 +171,8 @@ class Frontend(nn.Module):
     def forward(self, wav: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         frames = self.logmel.num_frames(lengths)
         logmel = self.logmel(wav)
+        if self.warp != 1.0:
+            logmel = stretch_mel_axis(logmel, self.warp)
         feats = (logmel - self.mean) / self.std
         valid = (torch.arange(feats.shape[1], device=feats.device)[None, :] < frames[:, None])[..., None]
         feats = feats.masked_fill(~valid, 0.0)

@@ -57,15 +57,16 @@ def test_without_stage_options_every_stage_runs_with_the_arguments_as_before(rec
         "lm build",
         "train recipes/digits",
         "plot exp/digits",
-        *["evaluate exp/digits/model.pt"] * 4,
+        *["evaluate exp/digits/model.pt"] * 8,
         "transcribe exp/digits/model.pt",
     ]
     lines = (recipes / "calls.txt").read_text().splitlines()
     assert "--fsdd-dir FSDD --out-dir data/digits --test-speaker jackson --dev-speaker lucas" in lines[0]
     assert lines[3].startswith("train recipes/digits output_dir=exp/digits") and lines[3].endswith("max_epochs=1")
     assert [line.split("--report ")[-1] for line in lines if "--report" in line] == [
-        "exp/digits/report-dev-beam-lm", "exp/digits/report-test-beam-lm"
+        "exp/digits/report-dev-beam-lm-vtln", "exp/digits/report-test-beam-lm-vtln"
     ]  # fmt: skip
+    assert sum("--vtln" in line for line in lines) == 4  # greedy and beam + LM, on dev and test
 
 
 def test_stages_skip_the_data_preparation(recipes):
@@ -105,7 +106,7 @@ def test_recipe_options_choose_the_speakers_and_folders(recipes):
     options = ["--test-speaker", "nicolas", "--dev-speaker", "george", "--data", "D", "--exp", "E"]
     done, calls = _run(recipes, "digits", "--stop-stage", "3", *options, "--prepare-flite", "false", "FSDD")
     assert done.returncode == 0, done.stderr
-    assert calls == ["prepare digits", "lm build", "train recipes/digits", "plot E", *["evaluate E/model.pt"] * 4]
+    assert calls == ["prepare digits", "lm build", "train recipes/digits", "plot E", *["evaluate E/model.pt"] * 8]
     lines = (recipes / "calls.txt").read_text().splitlines()
     assert "--out-dir D --test-speaker nicolas --dev-speaker george" in lines[0]
     assert "data.train_manifest=[D/train.jsonl,data/digits_flite/train.jsonl] data.val_manifest=D/dev.jsonl" in lines[2]
@@ -132,7 +133,7 @@ def test_cross_speaker_protocol_runs_each_speaker_once_as_test(recipes):
                                                                       "cat --dev-speaker amy"]
     table = (recipes / "exp" / "digits_loso" / "table.md").read_text().splitlines()
     assert [row.split(" | ")[0] for row in table[2:]] == ["| amy", "| bob", "| cat", "| mean of 3", "| worst"]
-    assert table[5].count("**10.00 %**") == 4 and table[5].count("**5.00 %**") == 2
+    assert table[5].count("**10.00 %**") == 7 and table[5].count("**5.00 %**") == 2  # WER and CER columns
     done, calls = _run(recipes, "digits", str(fsdd), script="cross_speaker.sh")
     assert done.returncode == 0 and calls == [] and done.stdout.count("done before, kept") == 3
 

@@ -34,6 +34,12 @@ def register(p: argparse.ArgumentParser) -> None:
         help="also write an error report to DIR: report.md (per speaker, by length, confusion pairs, worst "
         "utterances; PNG charts with the report extra) and report.json",
     )
+    p.add_argument(
+        "--vtln",
+        action="store_true",
+        help="vocal tract length normalization: decode each speaker of the manifest (its speaker field) under "
+        "the mel-axis warp, of 0.85-1, with the least uncertain output frames; four forward passes, one decoding",
+    )
     add_runtime_arguments(p)
     p.add_argument("--batch-seconds", type=float, default=300.0, help="most padded audio seconds per forward pass")
     p.set_defaults(func=run, trailing="overrides")
@@ -44,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from asr.evaluation import evaluate
     from asr.model_file import ModelFileError
     from asr.report import FILES as REPORT_FILES
+    from asr.vtln import FACTORS
 
     per_utterance = args.per_utterance or Path(args.model).parent / f"eval-{Path(args.manifest).stem}.jsonl"
     try:
@@ -67,7 +74,13 @@ def run(args: argparse.Namespace) -> int:
     for path in (per_utterance, args.summary):
         if path:
             Path(path).absolute().parent.mkdir(parents=True, exist_ok=True)
-    report = evaluate(transcriber, manifest, per_utterance, progress=sys.stderr.isatty())
+    try:
+        report = evaluate(
+            transcriber, manifest, per_utterance, progress=sys.stderr.isatty(), vtln=FACTORS if args.vtln else None
+        )
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print(report.summary())
     print(f"per-utterance results: {per_utterance}")
     if args.summary:

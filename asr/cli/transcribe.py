@@ -64,6 +64,12 @@ def register(p: argparse.ArgumentParser) -> None:
         help="seconds of quiet at which long audio is cut (0: never cut at pauses, windows only)",
     )
     p.add_argument("--context-seconds", type=float, default=3.0, help="overlap kept on each side of a window")
+    p.add_argument(
+        "--vtln",
+        action="store_true",
+        help="vocal tract length normalization: decode all the audio given, as one speaker's, under the mel-axis "
+        "warp (0.85-1) with the least uncertain output frames; four forward passes, results after the last",
+    )
     p.set_defaults(func=run, trailing="inputs")
 
 
@@ -137,9 +143,19 @@ def run(args: argparse.Namespace) -> int:
     write = WRITERS[args.format]
     many = len(sources) > 1
     failed = 0
+    if args.vtln:
+        from asr.vtln import transcribe_warped
+
+        try:
+            choice, results = transcribe_warped(transcriber, sources)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"vocal tract warp: {choice.factor:g}", file=sys.stderr)
+    else:
+        results = transcriber.transcribe(sources, progress=many and sys.stderr.isatty())
     with ExitStack() as stack:
         stream = stack.enter_context(atomic_write(args.output)) if args.output else sys.stdout
-        results = transcriber.transcribe(sources, progress=many and sys.stderr.isatty())
         for index, result in enumerate(results):
             if result.error:
                 failed += 1

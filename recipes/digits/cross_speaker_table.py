@@ -1,7 +1,8 @@
 """The leave-one-speaker-out table of recipes/digits/cross_speaker.sh: WER and CER per fold, greedy and
-beam + LM, on the test and dev speakers, with the mean and the worst fold, as Markdown.
+beam + LM, each also with VTLN (``asr evaluate --vtln``), on the test and dev speakers, with the mean and
+the worst fold, as Markdown.
 
-Reads each fold folder's ``fold.json`` (speakers, wall time) and the ``{dev,test}-{greedy,beam-lm}.json``
+Reads each fold folder's ``fold.json`` (speakers, wall time) and the ``{dev,test}-{greedy,beam-lm}[-vtln].json``
 summaries that ``asr evaluate --summary`` wrote there.
 """
 
@@ -14,11 +15,14 @@ from pathlib import Path
 
 COLUMNS = [
     ("test", "greedy", "wer"),
+    ("test", "greedy-vtln", "wer"),
     ("test", "beam-lm", "wer"),
+    ("test", "beam-lm-vtln", "wer"),
     ("test", "greedy", "cer"),
-    ("test", "beam-lm", "cer"),
+    ("test", "beam-lm-vtln", "cer"),
     ("dev", "greedy", "wer"),
-    ("dev", "beam-lm", "wer"),
+    ("dev", "greedy-vtln", "wer"),
+    ("dev", "beam-lm-vtln", "wer"),
 ]
 
 
@@ -51,10 +55,10 @@ def table(folders: list[Path]) -> str:
 
 
 def _reports(folder: Path) -> str:
-    """Links to the fold's ``asr evaluate --report`` pages (beam + LM), relative to the table beside the folds."""
+    """Links to the fold's ``asr evaluate --report`` pages (beam + LM, VTLN), relative to the table beside the folds."""
     links = []
     for split in ("test", "dev"):
-        page = folder / f"report-{split}-beam-lm" / "report.md"
+        page = folder / f"report-{split}-beam-lm-vtln" / "report.md"
         if page.is_file():
             links.append(f"[{split}]({folder.name}/{page.parent.name}/report.md)")
     return ", ".join(links)

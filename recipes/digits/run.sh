@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The digits recipe end to end, in stages: 0 prepare (FSDD speakers, and Flite voices saying the digits)
-# -> 1 language model -> 2 train (and draw its curves) -> 3 evaluate (greedy and beam, with an error report)
+# -> 1 language model -> 2 train (and draw its curves) -> 3 evaluate (greedy and beam, each also with VTLN;
+# an error report)
 # -> 4 transcribe a sample.
 # Usage: bash recipes/digits/run.sh [--stage N] [--stop-stage M] [options] [FSDD_RECORDINGS_DIR] [Hydra overrides...]
 #   options (defaults in brackets): --test-speaker [jackson] --dev-speaker [lucas] --data [data/digits]
@@ -39,9 +40,15 @@ if run_stage 3 "evaluate"; then
   for split in dev test; do
     echo "== $split, greedy"
     asr evaluate "$exp/model.pt" "$data/$split.jsonl" decoder=greedy --summary "$exp/$split-greedy.json"
+    echo "== $split, greedy, each speaker under its own vocal tract warp (VTLN)"
+    asr evaluate "$exp/model.pt" "$data/$split.jsonl" decoder=greedy --vtln --summary "$exp/$split-greedy-vtln.json" \
+      --per-utterance "$exp/eval-$split-greedy-vtln.jsonl"
     echo "== $split, beam search with lexicon and 3-gram LM"
     asr evaluate "$exp/model.pt" "$data/$split.jsonl" "${BEAM[@]}" --summary "$exp/$split-beam-lm.json" \
-      --per-utterance "$exp/eval-$split-beam-lm.jsonl" --report "$exp/report-$split-beam-lm"
+      --per-utterance "$exp/eval-$split-beam-lm.jsonl"
+    echo "== $split, beam search with lexicon and 3-gram LM, VTLN"
+    asr evaluate "$exp/model.pt" "$data/$split.jsonl" "${BEAM[@]}" --vtln --summary "$exp/$split-beam-lm-vtln.json" \
+      --per-utterance "$exp/eval-$split-beam-lm-vtln.jsonl" --report "$exp/report-$split-beam-lm-vtln"
   done
 fi
 if run_stage 4 "transcribe a test utterance"; then
