@@ -17,7 +17,6 @@ __version__ = "0.1.0"
 __all__ = ["Model", "TranscriptionError", "load"]
 
 
-
 def load(path: str | os.PathLike, device: str = "auto", runtime: str = "auto", **transcriber_options: Any) -> Model:
     """A model file loaded for transcription onto ``device`` (auto, cpu, cuda, cuda:1, ...): ``model.transcribe(x)``.
     An exported ``.onnx`` file (or ``runtime="onnx"``) runs on ONNX Runtime.

@@ -107,8 +107,10 @@ def test_load_errors_are_clear(tmp_path):
 
     with pytest.raises(ModelFileError, match="no such model file"):
         asr.load(tmp_path / "missing.pt")
-    with pytest.raises(ValueError, match="device cuda: CUDA is not available") if not torch.cuda.is_available() else (
-        pytest.raises(ValueError, match="this machine has")
+    with (
+        pytest.raises(ValueError, match="device cuda: CUDA is not available")
+        if not torch.cuda.is_available()
+        else (pytest.raises(ValueError, match="this machine has"))
     ):
         asr.load(FIXTURE, device="cuda" if not torch.cuda.is_available() else "cuda:99")
 

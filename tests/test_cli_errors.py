@@ -124,8 +124,10 @@ def test_model_file_of_another_format(wav, capsys, tmp_path):
 
     torch.save({"epoch": 1, "state_dict": {}, "callbacks": {"checkpoint": ModelCheckpoint()}}, tmp_path / "x.ckpt")
     assert main(["transcribe", str(tmp_path / "x.ckpt"), wav]) == 2
-    assert error_line(capsys).endswith("x.ckpt: not an asr model file: it holds Python objects, which are never "
-                                       "loaded (a training checkpoint? asr train writes model.pt beside checkpoints/)")
+    assert error_line(capsys).endswith(
+        "x.ckpt: not an asr model file: it holds Python objects, which are never "
+        "loaded (a training checkpoint? asr train writes model.pt beside checkpoints/)"
+    )
     torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
     assert main(["transcribe", str(tmp_path / "other.pt"), wav]) == 2
     assert error_line(capsys).endswith("other.pt: not an asr model file (no format_version)")

@@ -32,8 +32,13 @@ def test_help_does_not_import_torch(argv: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("command", "user", "expected"),
-    [("train", {}, "3000"), ("train", {"OMP_WAIT_POLICY": "ACTIVE"}, None), ("train", {"GOMP_SPINCOUNT": "9"}, "9"),
-     ("transcribe", {}, None), ("evaluate", {}, None)],
+    [
+        ("train", {}, "3000"),
+        ("train", {"OMP_WAIT_POLICY": "ACTIVE"}, None),
+        ("train", {"GOMP_SPINCOUNT": "9"}, "9"),
+        ("transcribe", {}, None),
+        ("evaluate", {}, None),
+    ],
 )
 def test_training_threads_spin_briefly_unless_the_user_chose(command: str, user: dict, expected: str | None) -> None:
     probe = (

@@ -26,7 +26,7 @@ def recipes(tmp_path):
     # A stand-in that also writes what --summary asks for, so that scripts reading summaries can run.
     (bin_dir / "asr").write_text(
         f'#!/usr/bin/env bash\necho "$*" >> {tmp_path / "calls.txt"}\n'
-        'while [ $# -gt 0 ]; do\n'
+        "while [ $# -gt 0 ]; do\n"
         '  if [ "$1" = --summary ]; then echo \'{"wer": 0.1, "cer": 0.05}\' > "$2"; fi\n'
         "  shift\n"
         "done\n"
@@ -129,8 +129,11 @@ def test_cross_speaker_protocol_runs_each_speaker_once_as_test(recipes):
     assert done.returncode == 0, done.stderr
     assert calls.count("prepare flite-digits") == 1 and calls.count("train recipes/digits") == 3
     prepared = [line for line in (recipes / "calls.txt").read_text().splitlines() if line.startswith("prepare digits")]
-    assert [line.split("--test-speaker ")[1] for line in prepared] == ["amy --dev-speaker bob", "bob --dev-speaker cat",
-                                                                      "cat --dev-speaker amy"]
+    assert [line.split("--test-speaker ")[1] for line in prepared] == [
+        "amy --dev-speaker bob",
+        "bob --dev-speaker cat",
+        "cat --dev-speaker amy",
+    ]
     table = (recipes / "exp" / "digits_loso" / "table.md").read_text().splitlines()
     assert [row.split(" | ")[0] for row in table[2:]] == ["| amy", "| bob", "| cat", "| mean of 3", "| worst"]
     assert table[5].count("**10.00 %**") == 7 and table[5].count("**5.00 %**") == 2  # WER and CER columns

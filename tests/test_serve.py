@@ -60,8 +60,13 @@ def server():
 
 def wav_bytes(seconds: float, rate: int = 8000) -> bytes:
     out = io.BytesIO()
-    sf.write(out, (0.1 * np.random.default_rng(0).standard_normal(int(seconds * rate))).astype(np.float32), rate,
-             format="WAV", subtype="PCM_16")
+    sf.write(
+        out,
+        (0.1 * np.random.default_rng(0).standard_normal(int(seconds * rate))).astype(np.float32),
+        rate,
+        format="WAV",
+        subtype="PCM_16",
+    )
     return out.getvalue()
 
 

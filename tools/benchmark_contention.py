@@ -86,8 +86,10 @@ def child(job: str, args: argparse.Namespace) -> dict:
         audio = sum(b["wav_lengths"].sum().item() for b in batches[warmup:]) / sr
     else:
         gen = torch.Generator().manual_seed(args.seed)
-        wavs = [0.1 * torch.randn(int(float(torch.empty(1).uniform_(3, 8, generator=gen)) * sr), generator=gen)
-                for _ in range(args.utterances + 2)]
+        wavs = [
+            0.1 * torch.randn(int(float(torch.empty(1).uniform_(3, 8, generator=gen)) * sr), generator=gen)
+            for _ in range(args.utterances + 2)
+        ]
         recognizer = module.recognizer.eval()
 
         def transcribe(wav: torch.Tensor) -> None:
@@ -108,8 +110,18 @@ def child(job: str, args: argparse.Namespace) -> dict:
 def measure(job: str, env: dict[str, str], contended: bool, args: argparse.Namespace) -> dict:
     """Run one ``child`` measurement in a new process with ``env``, beside a busy loop when ``contended``."""
     base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "GOMP_SPINCOUNT")}
-    command = [sys.executable, __file__, "--child", job, "--steps", str(args.steps), "--utterances",
-               str(args.utterances), "--seed", str(args.seed)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        job,
+        "--steps",
+        str(args.steps),
+        "--utterances",
+        str(args.utterances),
+        "--seed",
+        str(args.seed),
+    ]
     competitor = subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) if contended else None
     try:
         out = subprocess.run(command, env={**base, **env}, capture_output=True, text=True, check=True).stdout

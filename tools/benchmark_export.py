@@ -120,8 +120,7 @@ def main(argv: list[str]) -> int:
         f"{len(wavs)} utterances of `{args.manifest}` ({sum(w.numel() for w in wavs) / 16000:.1f} s) for speed.",
         "",
         "| runtime | threads | batch 1 (x real time) | vs PyTorch | batch "
-        f"{args.batch} (x real time) | vs PyTorch | file (MB) |"
-        + (" WER % |" if wer else ""),
+        f"{args.batch} (x real time) | vs PyTorch | file (MB) |" + (" WER % |" if wer else ""),
         "| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if wer else ""),
     ]
     for name, threads, one, many, mb in rows:

@@ -107,9 +107,7 @@ def _recipes() -> str:
 
 def main(args: list[str]) -> int:
     if not CONF_DIR.is_dir():
-        raise SystemExit(
-            f"error: config folder {CONF_DIR} not found; reinstall the package (pip install asr-bilstm)"
-        )
+        raise SystemExit(f"error: config folder {CONF_DIR} not found; reinstall the package (pip install asr-bilstm)")
     from asr.schema import register
 
     try:

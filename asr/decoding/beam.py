@@ -88,9 +88,7 @@ class BeamSearchOptions:
             if path is not None and not Path(path).is_file():
                 raise DecoderFileError(f"decoder.{name}={path}: no such file")
         if self.words is not None and (self.lexicon is not None or not self.words):
-            raise ConfigError(
-                "decoder.words: give a non-empty list of words, or decoder.lexicon (a file), not both"
-            )
+            raise ConfigError("decoder.words: give a non-empty list of words, or decoder.lexicon (a file), not both")
         if self.beam_size < 1 or self.nbest < 1:
             raise ConfigError(f"decoder.beam_size={self.beam_size}, decoder.nbest={self.nbest}: expected 1 or more")
 
