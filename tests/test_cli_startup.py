@@ -1,4 +1,5 @@
-"""`asr --help` and the inference commands' help answer without importing torch or the corpus generators."""
+"""`asr --help`, the inference commands' help and the list of corpora answer without importing torch or the
+corpus generators."""
 
 from __future__ import annotations
 
@@ -23,7 +24,16 @@ print("heavy:" + ",".join(heavy))
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], [], ["transcribe", "--help"], ["evaluate", "--help"], ["plot", "--help"], ["lm", "build", "-h"]],
+    [
+        ["--help"],
+        [],
+        ["transcribe", "--help"],
+        ["evaluate", "--help"],
+        ["plot", "--help"],
+        ["lm", "build", "-h"],
+        ["prepare", "--help"],
+        ["prepare", "kaldi", "--help"],
+    ],
 )
 def test_help_does_not_import_torch(argv: list[str]) -> None:
     run = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, check=True)

@@ -2,7 +2,7 @@
 
 Only the chosen subcommand's module is imported, and those modules import the heavy
 libraries (torch, Lightning, the corpus generators) inside the functions that run them,
-so ``asr --help`` and the help of transcribe, evaluate and lm answer at once.
+so ``asr --help``, the help of transcribe, evaluate and lm, and ``asr prepare --help`` answer at once.
 """
 
 from __future__ import annotations

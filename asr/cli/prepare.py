@@ -1,92 +1,151 @@
-"""`asr prepare <corpus>`: turn a corpus's native layout into manifests."""
+"""`asr prepare <corpus>`: turn a corpus's native layout into manifests.
+
+Each corpus's arguments are defined only once it is chosen (``_LazyParser``), and the corpus modules, which
+load torch, are imported then: ``asr prepare --help`` lists the corpora at once.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from asr.corpora.common import SPLITS, ImportResult, LayoutError
-from asr.corpora.commonvoice import prepare_commonvoice
-from asr.corpora.digits import DEFAULT_UTTERANCES, DEV_SPEAKER, TEST_SPEAKER, prepare_digits
-from asr.corpora.folder import prepare_folder
-from asr.corpora.kaldi import prepare_kaldi
-from asr.corpora.librispeech import prepare_librispeech
-from asr.corpora.synth import MissingExtraError, espeak_corpus, flite, sentences
-from asr.corpora.synth.flite_digits import prepare_flite_digits
-from asr.data.manifest import read_manifest
-from asr.text import normalize_text
+if TYPE_CHECKING:
+    from asr.corpora.common import ImportResult
+
+
+class _LazyParser(argparse.ArgumentParser):
+    """A corpus's parser whose ``define`` adds its arguments when the corpus is chosen, not when it is listed."""
+
+    def __init__(self, *args: Any, define: Callable[[argparse.ArgumentParser], None] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._define = define
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> tuple[argparse.Namespace, list[str]]:
+        if self._define is not None:
+            define, self._define = self._define, None
+            define(self)
+        return super().parse_known_args(args, namespace)
 
 
 def register(prepare: argparse.ArgumentParser) -> None:
-    """The corpus sub-subcommands of `prepare`."""
-    corpora = prepare.add_subparsers(dest="corpus", required=True, metavar="CORPUS")
-    digits = corpora.add_parser(
-        "digits",
-        help="connected digits from the Free Spoken Digit Dataset",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    """The corpus sub-subcommands of `prepare`; each defines its arguments when chosen."""
+    corpora = prepare.add_subparsers(dest="corpus", required=True, metavar="CORPUS", parser_class=_LazyParser)
+    defaults = argparse.ArgumentDefaultsHelpFormatter
+    corpora.add_parser(
+        "digits", help="connected digits from the Free Spoken Digit Dataset", formatter_class=defaults, define=_digits
     )
-    digits.add_argument("--fsdd-dir", required=True, help="folder of FSDD recordings ({digit}_{speaker}_{index}.wav)")
-    digits.add_argument("--out-dir", required=True, help="where audio/ and {train,dev,test}.jsonl are written")
-    digits.add_argument("--seed", type=int, default=0, help="random seed; the output is deterministic given it")
-    digits.add_argument("--dev-speaker", default=DEV_SPEAKER, help="speaker held out for the dev set")
-    digits.add_argument("--test-speaker", default=TEST_SPEAKER, help="speaker held out for the test set")
+    corpora.add_parser(
+        "flite-digits",
+        help="connected digits spoken by Flite voices (needs the flite program): extra training speakers",
+        formatter_class=defaults,
+        define=_flite_digits,
+    )
+    corpora.add_parser("librispeech", help="LibriSpeech: one manifest per subset", define=_librispeech)
+    corpora.add_parser("commonvoice", help="Mozilla Common Voice: one manifest per split", define=_commonvoice)
+    corpora.add_parser("kaldi", help="a Kaldi data directory (wav.scp, text, segments, utt2spk)", define=_kaldi)
+    corpora.add_parser("folder", help="a folder of audio files with same-named .txt transcripts", define=_folder)
+    corpora.add_parser(
+        "synthetic",
+        help="open-vocabulary English read speech synthesized offline by eSpeak NG",
+        formatter_class=defaults,
+        define=_synthetic,
+    )
+
+
+def _digits(parser: argparse.ArgumentParser) -> None:
+    from asr.corpora.digits import DEFAULT_UTTERANCES, DEV_SPEAKER, TEST_SPEAKER
+
+    parser.add_argument("--fsdd-dir", required=True, help="folder of FSDD recordings ({digit}_{speaker}_{index}.wav)")
+    parser.add_argument("--out-dir", required=True, help="where audio/ and {train,dev,test}.jsonl are written")
+    parser.add_argument("--seed", type=int, default=0, help="random seed; the output is deterministic given it")
+    parser.add_argument("--dev-speaker", default=DEV_SPEAKER, help="speaker held out for the dev set")
+    parser.add_argument("--test-speaker", default=TEST_SPEAKER, help="speaker held out for the test set")
     for split in DEFAULT_UTTERANCES:
-        digits.add_argument(
+        parser.add_argument(
             f"--{split}-utterances",
             type=int,
             default=DEFAULT_UTTERANCES[split],
             help=f"utterances generated per {split} speaker",
         )
-    digits.set_defaults(func=run_digits)
-    flite_digits = corpora.add_parser(
-        "flite-digits",
-        help="connected digits spoken by Flite voices (needs the flite program): extra training speakers",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    flite_digits.add_argument("--out-dir", required=True, help="where audio/ and train.jsonl are written")
-    flite_digits.add_argument("--voices", nargs="+", default=list(flite.DEFAULT_VOICES), help="Flite voices")
-    flite_digits.add_argument("--utterances", type=int, default=800, help="utterances generated per voice")
-    flite_digits.add_argument("--takes", type=int, default=20, help="takes of each digit per voice")
-    flite_digits.add_argument("--seed", type=int, default=0, help="random seed; the output is deterministic given it")
-    flite_digits.set_defaults(func=run_flite_digits)
+    parser.set_defaults(func=run_digits)
 
-    libri = _importer(corpora, "librispeech", "LibriSpeech: one manifest per subset", _librispeech)
-    libri.add_argument("--root", required=True, help="the LibriSpeech folder holding the subset folders")
-    libri.add_argument(
+
+def _flite_digits(parser: argparse.ArgumentParser) -> None:
+    from asr.corpora.synth import flite
+
+    parser.add_argument("--out-dir", required=True, help="where audio/ and train.jsonl are written")
+    parser.add_argument("--voices", nargs="+", default=list(flite.DEFAULT_VOICES), help="Flite voices")
+    parser.add_argument("--utterances", type=int, default=800, help="utterances generated per voice")
+    parser.add_argument("--takes", type=int, default=20, help="takes of each digit per voice")
+    parser.add_argument("--seed", type=int, default=0, help="random seed; the output is deterministic given it")
+    parser.set_defaults(func=run_flite_digits)
+
+
+def _librispeech(parser: argparse.ArgumentParser) -> None:
+    def run(args: argparse.Namespace) -> ImportResult:
+        from asr.corpora.librispeech import prepare_librispeech
+
+        return prepare_librispeech(args.root, args.out_dir, subsets=args.subsets)
+
+    _importer(parser, run)
+    parser.add_argument("--root", required=True, help="the LibriSpeech folder holding the subset folders")
+    parser.add_argument(
         "--subsets", nargs="+", metavar="SUBSET", help="subsets to import (default: every standard subset found)"
     )
-    cv = _importer(corpora, "commonvoice", "Mozilla Common Voice: one manifest per split", _commonvoice)
-    cv.add_argument("--root", required=True, help="the language folder holding clips/ and <split>.tsv")
-    cv.add_argument(
+
+
+def _commonvoice(parser: argparse.ArgumentParser) -> None:
+    from asr.corpora.common import SPLITS
+
+    def run(args: argparse.Namespace) -> ImportResult:
+        from asr.corpora.commonvoice import prepare_commonvoice
+
+        return prepare_commonvoice(args.root, args.out_dir, splits=args.splits, language=args.language)
+
+    _importer(parser, run)
+    parser.add_argument("--root", required=True, help="the language folder holding clips/ and <split>.tsv")
+    parser.add_argument(
         "--splits",
         nargs="+",
         default=list(SPLITS),
         metavar="SPLIT",
         help=f"<split>.tsv files to import (default: {' '.join(SPLITS)})",
     )
-    cv.add_argument(
+    parser.add_argument(
         "--language",
         default="en",
         help="language numbers are spelled in (num2words code) where the TSV has no locale column (default: en)",
     )
-    kaldi = _importer(corpora, "kaldi", "a Kaldi data directory (wav.scp, text, segments, utt2spk)", _kaldi)
-    kaldi.add_argument("--data-dir", required=True, help="the Kaldi data directory")
-    kaldi.add_argument("--name", help="manifest name (default: the data directory's name)")
-    kaldi.add_argument("--audio-root", help="folder that relative wav.scp paths start from (default: the current one)")
-    folder = _importer(corpora, "folder", "a folder of audio files with same-named .txt transcripts", _folder)
-    folder.add_argument("--root", required=True, help="the folder, searched recursively")
-    folder.add_argument("--name", help="manifest name (default: the folder's name)")
-    _register_synthetic(corpora)
 
 
-def _register_synthetic(corpora: argparse._SubParsersAction) -> None:
-    """Add `prepare synthetic`."""
-    parser = corpora.add_parser(
-        "synthetic",
-        help="open-vocabulary English read speech synthesized offline by eSpeak NG",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+def _kaldi(parser: argparse.ArgumentParser) -> None:
+    def run(args: argparse.Namespace) -> ImportResult:
+        from asr.corpora.kaldi import prepare_kaldi
+
+        return prepare_kaldi(args.data_dir, args.out_dir, name=args.name, audio_root=args.audio_root)
+
+    _importer(parser, run)
+    parser.add_argument("--data-dir", required=True, help="the Kaldi data directory")
+    parser.add_argument("--name", help="manifest name (default: the data directory's name)")
+    parser.add_argument("--audio-root", help="folder that relative wav.scp paths start from (default: the current one)")
+
+
+def _folder(parser: argparse.ArgumentParser) -> None:
+    def run(args: argparse.Namespace) -> ImportResult:
+        from asr.corpora.folder import prepare_folder
+
+        return prepare_folder(args.root, args.out_dir, name=args.name)
+
+    _importer(parser, run)
+    parser.add_argument("--root", required=True, help="the folder, searched recursively")
+    parser.add_argument("--name", help="manifest name (default: the folder's name)")
+
+
+def _synthetic(parser: argparse.ArgumentParser) -> None:
+    from asr.corpora.synth import espeak_corpus
+
     parser.add_argument("--out-dir", required=True, help="where audio/ and {train,dev,test}.jsonl are written")
     parser.add_argument(
         "--text",
@@ -114,30 +173,10 @@ def _register_synthetic(corpora: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_synthetic)
 
 
-def _importer(
-    corpora: argparse._SubParsersAction, name: str, help: str, run: Callable[[argparse.Namespace], ImportResult]
-) -> argparse.ArgumentParser:
-    """A subcommand that imports a corpus where it lies and writes manifests to --out-dir."""
-    parser = corpora.add_parser(name, help=help)
+def _importer(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], ImportResult]) -> None:
+    """A corpus imported where it lies, its manifests written to --out-dir."""
     parser.add_argument("--out-dir", required=True, help="where the <name>.jsonl manifests are written")
     parser.set_defaults(func=run_import, importer=run)
-    return parser
-
-
-def _librispeech(args: argparse.Namespace) -> ImportResult:
-    return prepare_librispeech(args.root, args.out_dir, subsets=args.subsets)
-
-
-def _commonvoice(args: argparse.Namespace) -> ImportResult:
-    return prepare_commonvoice(args.root, args.out_dir, splits=args.splits, language=args.language)
-
-
-def _kaldi(args: argparse.Namespace) -> ImportResult:
-    return prepare_kaldi(args.data_dir, args.out_dir, name=args.name, audio_root=args.audio_root)
-
-
-def _folder(args: argparse.Namespace) -> ImportResult:
-    return prepare_folder(args.root, args.out_dir, name=args.name)
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -146,6 +185,8 @@ def run_import(args: argparse.Namespace) -> int:
     Skipped rows are normal (each is named in the log): the exit code is 2 for a
     folder in the wrong layout, 1 when nothing could be imported, else 0.
     """
+    from asr.corpora.common import LayoutError
+
     try:
         result = args.importer(args)
     except LayoutError as e:
@@ -162,6 +203,9 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_digits(args: argparse.Namespace) -> int:
     """Prepare the digits corpus and print one line per split; 2 when the settings cannot work."""
+    from asr.corpora.digits import DEFAULT_UTTERANCES, prepare_digits
+    from asr.data.manifest import read_manifest
+
     try:
         manifests = prepare_digits(
             args.fsdd_dir,
@@ -182,6 +226,10 @@ def run_digits(args: argparse.Namespace) -> int:
 
 def run_flite_digits(args: argparse.Namespace) -> int:
     """Synthesize the Flite digits and print the manifest's line; 2 when flite or the settings cannot work."""
+    from asr.corpora.synth import flite
+    from asr.corpora.synth.flite_digits import prepare_flite_digits
+    from asr.data.manifest import read_manifest
+
     try:
         path = prepare_flite_digits(
             args.out_dir, voices=args.voices, utterances_per_voice=args.utterances, takes=args.takes, seed=args.seed
@@ -196,6 +244,11 @@ def run_flite_digits(args: argparse.Namespace) -> int:
 
 def run_synthetic(args: argparse.Namespace) -> int:
     """Synthesize the corpus; print one line per split and the test set's out-of-vocabulary rate; 2 on bad settings."""
+    from asr.corpora.common import SPLITS
+    from asr.corpora.synth import MissingExtraError, espeak_corpus, sentences
+    from asr.data.manifest import read_manifest
+    from asr.text import normalize_text
+
     try:
         manifests = espeak_corpus.prepare_synthetic(
             args.out_dir,
