@@ -10,6 +10,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tqdm import tqdm
+
 from asr.data.manifest import Manifest, Utterance
 from asr.metrics import ErrorCounts, WordEdits, align_words, char_errors
 from asr.outputs import atomic_write
@@ -127,7 +129,7 @@ def evaluate(
     sources = [u.audio for u in manifest.utterances]
     start = time.perf_counter()
     if vtln:
-        transcripts: Iterable[Transcript] = _warped_by_speaker(transcriber, manifest, vtln, report.warps)
+        transcripts: Iterable[Transcript] = _warped_by_speaker(transcriber, manifest, vtln, report.warps, progress)
     else:
         transcripts = transcriber.transcribe(sources, progress=progress)
     with ExitStack() as stack:
@@ -155,15 +157,19 @@ def evaluate(
 
 
 def _warped_by_speaker(
-    transcriber: Transcriber, manifest: Manifest, factors: Sequence[float], warps: dict[str, float]
+    transcriber: Transcriber,
+    manifest: Manifest,
+    factors: Sequence[float],
+    warps: dict[str, float],
+    progress: bool = False,
 ) -> list[Transcript]:
     """Transcripts in manifest order, each speaker's under its own VTLN warp (recorded in ``warps``); a row
-    without a speaker is a speaker of its own."""
+    without a speaker is a speaker of its own. ``progress`` shows a bar over speakers."""
     groups: dict[str, list[int]] = {}
     for index, utt in enumerate(manifest.utterances):
         groups.setdefault(utt.speaker or utt.id or utt.audio_filepath, []).append(index)
     by_row: dict[int, Transcript] = {}
-    for speaker, rows in groups.items():
+    for speaker, rows in tqdm(groups.items(), desc="speakers (VTLN)", unit="speaker", disable=not progress):
         choice, warped = transcribe_warped(transcriber, [manifest.utterances[i].audio for i in rows], factors)
         warps[speaker] = choice.factor
         by_row.update(zip(rows, warped))

@@ -92,6 +92,17 @@ def test_each_speaker_is_decoded_under_its_own_warp_in_manifest_order(tmp_path: 
     assert plain.words.errors == 4 and not plain.warps  # without VTLN, the unwarped (wrong) transcripts
 
 
+def test_vtln_evaluation_shows_progress_over_speakers_when_asked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    rows = [("amy-0.wav", "amy", "one"), ("bob-0.wav", "bob", "two")]
+    manifest = read_manifest(_manifest(tmp_path, rows))
+    transcriber = ScriptedTranscriber({"amy": 1.0, "bob": 0.9}, {name: text for name, _, text in rows})
+    evaluate(transcriber, manifest, vtln=FACTORS)  # type: ignore[arg-type]
+    assert "speakers (VTLN)" not in capsys.readouterr().err
+    evaluate(transcriber, manifest, progress=True, vtln=FACTORS)  # type: ignore[arg-type]
+    bar = capsys.readouterr().err
+    assert "speakers (VTLN): 100%" in bar and "2/2" in bar
+
+
 def test_a_failed_pass_puts_the_warp_back_and_bad_factors_or_models_are_named() -> None:
     class Failing(ScriptedTranscriber):
         def posteriors(self, sources, progress=False):
