@@ -141,6 +141,24 @@ def test_cross_speaker_protocol_runs_each_speaker_once_as_test(recipes):
     assert done.returncode == 0 and calls == [] and done.stdout.count("done before, kept") == 3
 
 
+def test_cross_speaker_table_names_the_worst_by_the_speaker_scored_in_each_column(tmp_path):
+    for test, dev, test_wer, dev_wer in (("amy", "bob", 0.3, 0.1), ("bob", "amy", 0.2, 0.4)):
+        fold = tmp_path / test
+        fold.mkdir()
+        (fold / "fold.json").write_text(json.dumps({"test_speaker": test, "dev_speaker": dev, "wall_seconds": 60}))
+        for split, wer in (("test", test_wer), ("dev", dev_wer)):
+            for decoder in ("greedy", "greedy-vtln", "beam-lm", "beam-lm-vtln"):
+                (fold / f"{split}-{decoder}.json").write_text(json.dumps({"wer": wer, "cer": wer / 2}))
+    done = subprocess.run(
+        ["python", str(REPO / "recipes/digits/cross_speaker_table.py"), str(tmp_path)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    worst = [cell.strip() for cell in done.stdout.splitlines()[-1].strip("|").split("|")]
+    assert worst[2:6] == ["30.00 % (amy)"] * 4  # test WER: amy as test speaker
+    assert worst[6:8] == ["15.00 % (amy)"] * 2  # test CER
+    assert worst[8:11] == ["40.00 % (amy)"] * 3  # dev WER: amy as dev speaker, in bob's fold
+
+
 def test_cross_speaker_needs_three_speakers(recipes):
     (recipes / "fsdd").mkdir()
     (recipes / "fsdd" / "0_amy_0.wav").touch()

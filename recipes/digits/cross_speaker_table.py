@@ -37,7 +37,8 @@ def fold_row(folder: Path) -> tuple[dict, list[float]]:
 
 
 def table(folders: list[Path]) -> str:
-    """The Markdown table, one row per fold, then the mean and the worst fold of each column."""
+    """The Markdown table, one row per fold, then the mean and the worst fold of each column, the worst named by
+    the speaker scored in that column (the test speaker in test columns, the dev speaker in dev columns)."""
     header = "| test speaker | dev speaker | " + " | ".join(f"{s} {r.upper()} {d}" for s, d, r in COLUMNS)
     lines = [header + " | minutes | error reports |", "|" + " --- |" * (len(COLUMNS) + 4)]
     rows = [fold_row(f) for f in folders]
@@ -48,7 +49,10 @@ def table(folders: list[Path]) -> str:
         lines.append(f"| {speakers} | {cells} | {minutes:.1f} | {_reports(folder)} |")
     columns = list(zip(*(values for _, values in rows)))
     mean = " | ".join(f"**{sum(c) / len(c):.2f} %**" for c in columns)
-    worst = " | ".join(f"{max(c):.2f} % ({rows[c.index(max(c))][0]['test_speaker']})" for c in columns)
+    scored = [f"{split}_speaker" for split, _, _ in COLUMNS]  # who each column's error rate is of
+    worst = " | ".join(
+        f"{max(c):.2f} % ({rows[c.index(max(c))][0][who]})" for c, who in zip(columns, scored, strict=True)
+    )
     minutes = sum(fold["wall_seconds"] for fold, _ in rows) / 60
     lines += [f"| mean of {len(rows)} | | {mean} | {minutes:.1f} in all | |", f"| worst | | {worst} | | |"]
     return "\n".join(lines)
