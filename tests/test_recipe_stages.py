@@ -159,6 +159,20 @@ def test_cross_speaker_table_names_the_worst_by_the_speaker_scored_in_each_colum
     assert worst[8:11] == ["40.00 % (amy)"] * 3  # dev WER: amy as dev speaker, in bob's fold
 
 
+def test_cross_speaker_table_names_the_fold_file_that_is_missing_or_malformed(tmp_path):
+    fold = tmp_path / "amy"
+    fold.mkdir()
+    (fold / "fold.json").write_text(json.dumps({"test_speaker": "amy", "wall_seconds": 60}))
+    script = str(REPO / "recipes/digits/cross_speaker_table.py")
+    done = subprocess.run(["python", script, str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"error: {fold / 'fold.json'}: no dev_speaker\n"
+    (fold / "fold.json").write_text(json.dumps({"test_speaker": "amy", "dev_speaker": "bob", "wall_seconds": 60}))
+    done = subprocess.run(["python", script, str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.startswith(f"error: {fold / 'test-greedy.json'}: ")
+    assert len(done.stderr.splitlines()) == 1
+
+
 def test_cross_speaker_needs_three_speakers(recipes):
     (recipes / "fsdd").mkdir()
     (recipes / "fsdd" / "0_amy_0.wav").touch()

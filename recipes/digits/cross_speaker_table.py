@@ -27,13 +27,23 @@ COLUMNS = [
 
 
 def fold_row(folder: Path) -> tuple[dict, list[float]]:
-    """A fold's ``fold.json`` and its numbers in COLUMNS order (percent)."""
-    fold = json.loads((folder / "fold.json").read_text())
-    values = []
-    for split, decoder, rate in COLUMNS:
-        summary = json.loads((folder / f"{split}-{decoder}.json").read_text())
-        values.append(100 * summary[rate])
+    """A fold's ``fold.json`` and its numbers in COLUMNS order (percent); ValueError naming the file that is
+    missing, not JSON or without a key the table needs."""
+    fold = _read(folder / "fold.json", ("test_speaker", "dev_speaker", "wall_seconds"))
+    values = [100 * _read(folder / f"{split}-{decoder}.json", (rate,))[rate] for split, decoder, rate in COLUMNS]
     return fold, values
+
+
+def _read(path: Path, keys: tuple[str, ...]) -> dict:
+    """The JSON object in ``path``, which must have ``keys``."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: {e.strerror if isinstance(e, OSError) else e}") from e
+    missing = [key for key in keys if not isinstance(data, dict) or key not in data]
+    if missing:
+        raise ValueError(f"{path}: no {', '.join(missing)}")
+    return data
 
 
 def table(folders: list[Path]) -> str:
@@ -78,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         print(table(folders))
-    except (OSError, ValueError, KeyError) as e:
-        print(f"error: {args.out_dir}: a fold's summary is missing or malformed: {e}", file=sys.stderr)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
     return 0
 
