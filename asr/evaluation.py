@@ -163,7 +163,8 @@ def _warped_by_speaker(
     warps: dict[str, float],
     progress: bool = False,
 ) -> list[Transcript]:
-    """Transcripts in manifest order, each speaker's under its own VTLN warp (recorded in ``warps``); a row
+    """Transcripts in manifest order, each speaker's under its own VTLN warp (recorded in ``warps`` where it was
+    measured); a row
     without a speaker is a speaker of its own. ``progress`` shows a bar over speakers."""
     groups: dict[str, list[int]] = {}
     for index, utt in enumerate(manifest.utterances):
@@ -171,6 +172,7 @@ def _warped_by_speaker(
     by_row: dict[int, Transcript] = {}
     for speaker, rows in tqdm(groups.items(), desc="speakers (VTLN)", unit="speaker", disable=not progress):
         choice, warped = transcribe_warped(transcriber, [manifest.utterances[i].audio for i in rows], factors)
-        warps[speaker] = choice.factor
+        if choice.measured:  # a speaker none of whose audio could be read has no warp to report
+            warps[speaker] = choice.factor
         by_row.update(zip(rows, warped))
     return [by_row[index] for index in range(len(manifest.utterances))]

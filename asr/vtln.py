@@ -12,6 +12,7 @@ cross-speaker protocol, with two seeds, that gave a lower dev error rate than al
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -33,6 +34,12 @@ class WarpChoice:
 
     factor: float
     entropy: dict[float, float]
+
+    @property
+    def measured(self) -> bool:
+        """Whether any factor was scored on output frames; not when none of the speaker's audio could be read,
+        and ``factor`` is then only the first factor tried."""
+        return any(math.isfinite(value) for value in self.entropy.values())
 
 
 def mean_frame_entropy(posteriors: Sequence[Posteriors]) -> float:

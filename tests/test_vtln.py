@@ -153,3 +153,32 @@ def test_transcribe_vtln_prints_what_the_chosen_warp_gives(tmp_path: Path, capsy
     model.recognizer.frontend.warp = factor
     expected = [t.text for t in Transcriber(model, device="cpu").transcribe([str(p) for p in paths])]
     assert out.splitlines() == [f"{p}\t{text}" for p, text in zip(paths, expected)]
+
+
+class Unreadable(ScriptedTranscriber):
+    """Every source is unreadable, as a missing file is: no output frames, an error."""
+
+    def posteriors(self, sources, progress=False):
+        for source in sources:
+            yield SimpleNamespace(source=source, log_probs=torch.zeros(0, 3), error=f"{source.path}: unreadable")
+
+    def decode(self, posteriors, decoder=None):
+        return Transcript(posteriors.source, error=posteriors.error)
+
+
+def test_a_speaker_with_no_readable_audio_gets_no_warp(tmp_path: Path) -> None:
+    manifest = read_manifest(_manifest(tmp_path, [("amy-0.wav", "amy", "one")]))
+    report = evaluate(Unreadable({}, {}), manifest, vtln=FACTORS)  # type: ignore[arg-type]
+    assert report.warps == {} and report.failed == [f"{tmp_path / 'amy-0.wav'}: unreadable"]
+    assert "vocal tract warp" not in report.summary()
+    choice, transcripts = transcribe_warped(Unreadable({}, {}), [AudioSource("a.wav")])  # type: ignore[arg-type]
+    assert not choice.measured and transcripts[0].error == "a.wav: unreadable"
+
+
+def test_transcribe_vtln_names_no_warp_when_no_file_could_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    missing = tmp_path / "missing.wav"
+    assert main(["transcribe", str(MODEL), str(missing), "--vtln", "--device", "cpu"]) == 1
+    err = capsys.readouterr().err
+    assert "vocal tract warp" not in err and str(missing) in err

@@ -151,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-        print(f"vocal tract warp: {choice.factor:g}", file=sys.stderr)
+        if choice.measured:
+            print(f"vocal tract warp: {choice.factor:g}", file=sys.stderr)
     else:
         results = transcriber.transcribe(sources, progress=many and sys.stderr.isatty())
     with ExitStack() as stack:
